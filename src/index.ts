@@ -1,0 +1,2 @@
+// The SDK entry: `import { GigaReels } from "@gigareels/sdk"`. Loads neither oclif nor keytar.
+export * from "./lib/sdk/errors.js";

@@ -1,0 +1,86 @@
+/**
+ * The base of every command: `--json`, the exit-code table, one-line errors (stack traces
+ * only with DEBUG), and an AbortSignal that fires on Ctrl-C. The only oclif-aware code
+ * outside `src/commands`.
+ */
+import { Command } from "@oclif/core";
+import { AbortedError } from "../sdk/errors.js";
+import { errorCodeFor, ExitCode, exitCodeFor } from "./exit-codes.js";
+import { decorationsAllowed, type OutputMode, oneLine, stderrLine } from "./output.js";
+
+export interface JsonErrorDocument {
+  error: { code: string; message: string; exitCode: number; suggestions: string[] };
+}
+
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true;
+
+  private readonly abortController = new AbortController();
+  private sigintCount = 0;
+  private readonly onSigint = () => {
+    this.sigintCount++;
+    if (this.sigintCount > 1) process.exit(ExitCode.INTERRUPTED);
+    this.abortController.abort(new AbortedError("Interrupted"));
+    // A command that does not listen to the signal still ends promptly.
+    setTimeout(() => process.exit(ExitCode.INTERRUPTED), 3000).unref();
+  };
+
+  /** Fires on Ctrl-C: pass it to every request, sleep and prompt. */
+  protected get signal(): AbortSignal {
+    return this.abortController.signal;
+  }
+
+  protected get mode(): OutputMode {
+    return { json: this.jsonEnabled() };
+  }
+
+  /** Colour and spinners allowed on stderr. */
+  protected get decorated(): boolean {
+    return decorationsAllowed(this.mode);
+  }
+
+  override async init(): Promise<void> {
+    await super.init();
+    process.on("SIGINT", this.onSigint);
+  }
+
+  override async finally(err: Error | undefined): Promise<void> {
+    process.off("SIGINT", this.onSigint);
+    await super.finally(err);
+  }
+
+  /** Progress and notes for people: stderr, silent under --json. */
+  protected info(text: string): void {
+    if (!this.jsonEnabled()) stderrLine(text);
+  }
+
+  /** A warning: one line on stderr, also under --json (it never goes to stdout). */
+  protected warning(text: string): void {
+    stderrLine(`Warning: ${text}`);
+  }
+
+  /** One NDJSON event on stdout (commands that follow a render). */
+  protected emitEvent(event: Record<string, unknown>): void {
+    process.stdout.write(`${JSON.stringify(event)}\n`);
+  }
+
+  override logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  }
+
+  override async catch(err: Error & { suggestions?: string[] }): Promise<void> {
+    const exitCode = exitCodeFor(err);
+    process.exitCode = exitCode;
+    const suggestions = Array.isArray(err.suggestions) ? err.suggestions : [];
+    const message = oneLine(err.message || String(err));
+    if (this.jsonEnabled()) {
+      const doc: JsonErrorDocument = {
+        error: { code: errorCodeFor(err), message, exitCode, suggestions },
+      };
+      this.logJson(doc);
+    } else {
+      stderrLine(`Error: ${oneLine(err.message || String(err), suggestions)}`);
+    }
+    if (process.env.DEBUG && err.stack) stderrLine(err.stack);
+  }
+}

@@ -1,0 +1,29 @@
+import { UsageError } from "./usage-error.js";
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses `90s`, `5m`, `1h`, `1h30m`, `250ms` or a bare number of seconds into milliseconds. */
+export function parseDuration(input: string, flag = "--timeout"): number {
+  const text = input.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  let total = 0;
+  let consumed = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    total += Number(m[1]) * UNITS[m[2]!]!;
+    consumed = re.lastIndex;
+  }
+  if (consumed !== text.length || text.length === 0 || total <= 0) {
+    throw new UsageError(`${flag} expects a duration such as 90s, 5m or 1h, not "${input}"`);
+  }
+  return Math.round(total);
+}
+
+/** 65000 -> "1m05s"; 4000 -> "4s". */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+}

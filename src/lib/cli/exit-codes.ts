@@ -1,0 +1,69 @@
+/**
+ * The one exit-code table (../shared/reference/cli-conventions.md). Every error of ours
+ * carries a stable `code`; this table turns it into the process exit code, the same with
+ * and without `--json`.
+ */
+export const ExitCode = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  NOT_AUTHENTICATED: 4,
+  UNREACHABLE: 5,
+  RENDER_FAILED: 6,
+  TIMEOUT: 7,
+  INTERRUPTED: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Error code -> exit code. Codes not listed exit 1. */
+const BY_CODE: Record<string, ExitCodeValue> = {
+  // usage
+  usage: ExitCode.USAGE,
+  bad_request: ExitCode.USAGE,
+  invalid_base_url: ExitCode.USAGE,
+  port_in_use: ExitCode.USAGE,
+  no_terminal: ExitCode.USAGE,
+  // not authenticated
+  missing_api_key: ExitCode.NOT_AUTHENTICATED,
+  invalid_api_key: ExitCode.NOT_AUTHENTICATED,
+  authentication_error: ExitCode.NOT_AUTHENTICATED,
+  permission_denied: ExitCode.NOT_AUTHENTICATED,
+  login_denied: ExitCode.NOT_AUTHENTICATED,
+  login_expired: ExitCode.NOT_AUTHENTICATED,
+  token_exchange_failed: ExitCode.NOT_AUTHENTICATED,
+  // unreachable
+  connection_error: ExitCode.UNREACHABLE,
+  timeout: ExitCode.UNREACHABLE,
+  server_error: ExitCode.UNREACHABLE,
+  outage: ExitCode.UNREACHABLE,
+  // render
+  render_failed: ExitCode.RENDER_FAILED,
+  // time limit
+  deadline_exceeded: ExitCode.TIMEOUT,
+  login_timeout: ExitCode.TIMEOUT,
+  // interrupted
+  aborted: ExitCode.INTERRUPTED,
+};
+
+interface OclifLikeError {
+  code?: unknown;
+  exitCode?: unknown;
+  oclif?: { exit?: unknown };
+}
+
+/** The exit code for any thrown value: our codes first, then oclif's own (parse errors exit 2). */
+export function exitCodeFor(err: unknown): number {
+  const e = (err ?? {}) as OclifLikeError;
+  if (typeof e.code === "string" && e.code in BY_CODE) return BY_CODE[e.code]!;
+  if (typeof e.oclif?.exit === "number") return e.oclif.exit;
+  if (typeof e.exitCode === "number") return e.exitCode;
+  return ExitCode.FAILURE;
+}
+
+/** A stable machine-readable code for the JSON error document. */
+export function errorCodeFor(err: unknown): string {
+  const e = (err ?? {}) as OclifLikeError;
+  if (typeof e.code === "string") return e.code;
+  if (typeof e.oclif?.exit === "number" && e.oclif.exit === ExitCode.USAGE) return "usage";
+  return "error";
+}

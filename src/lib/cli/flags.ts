@@ -1,0 +1,26 @@
+/** Flags shared by commands (cli-conventions.md, "Flags shared by commands"). */
+import { Flags } from "@oclif/core";
+import { parseDuration } from "./duration.js";
+
+export const profileFlag = Flags.string({
+  summary: "Credentials profile to use (default: GIGAREELS_PROFILE or 'default').",
+  helpValue: "NAME",
+});
+
+export const baseUrlFlag = Flags.string({
+  summary: "API base URL (default: GIGAREELS_BASE_URL, the profile's, or https://gigareels.com).",
+  helpValue: "URL",
+});
+
+export const localFlag = Flags.boolean({
+  summary: "Use the local development server at http://localhost:3000.",
+  exclusive: ["base-url"],
+});
+
+export const timeoutFlag = (summary: string, defaultValue?: string) =>
+  Flags.custom<number>({
+    summary,
+    helpValue: "DURATION",
+    parse: async (input) => parseDuration(input, "--timeout"),
+    ...(defaultValue ? { default: async () => parseDuration(defaultValue) } : {}),
+  })();

@@ -1,0 +1,53 @@
+/**
+ * Output rules (cli-conventions.md): results on stdout, everything else on stderr; no colour,
+ * spinner or progress bar when the stream is not a terminal, with NO_COLOR, or with --json;
+ * prompts only when stdin and stdout are terminals and CI is unset.
+ */
+import { redactKeys } from "../credentials/key-format.js";
+
+export interface OutputMode {
+  json: boolean;
+}
+
+type Stream = { isTTY?: boolean };
+
+export function isTerminal(stream: Stream = process.stdout): boolean {
+  return stream.isTTY === true;
+}
+
+/** Colour, spinners and progress bars are allowed on `stream`. */
+export function decorationsAllowed(mode: OutputMode, stream: Stream = process.stderr): boolean {
+  return !mode.json && isTerminal(stream) && !("NO_COLOR" in process.env && process.env.NO_COLOR !== "");
+}
+
+/** Interactive prompts are allowed. */
+export function canPrompt(mode: OutputMode = { json: false }): boolean {
+  return !mode.json && isTerminal(process.stdin) && isTerminal(process.stdout) && !isCI();
+}
+
+export function isCI(): boolean {
+  const ci = process.env.CI;
+  return ci !== undefined && ci !== "" && ci !== "0" && ci.toLowerCase() !== "false";
+}
+
+/** Writes one line to stderr, redacted. */
+export function stderrLine(text: string): void {
+  process.stderr.write(`${redactKeys(text)}\n`);
+}
+
+/** Joins a message and its suggestions into the one line the conventions ask for. */
+export function oneLine(message: string, suggestions: string[] = []): string {
+  const flat = (s: string) =>
+    s
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(" ");
+  let line = flat(message);
+  for (const s of suggestions) {
+    const fix = flat(s);
+    if (!fix || line.includes(fix)) continue;
+    line = `${line.replace(/[.:]$/, "")}. ${fix}`;
+  }
+  return redactKeys(line);
+}
