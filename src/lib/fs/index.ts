@@ -1,0 +1,269 @@
+/**
+ * Small file-system helpers shared by the credential store and the rate-limit budget:
+ * the config folder, a private folder, an atomic write, an inter-process lock and a
+ * JSON read that tells "missing" from "corrupt". Imports nothing of ours.
+ *
+ * Typical read-modify-write of a shared state file:
+ *
+ *   const dir = configDir();
+ *   await ensurePrivateDir(dir);
+ *   await withFileLock(join(dir, "budget.json.lock"), async () => {
+ *     const r = await readJsonFile(join(dir, "budget.json"));
+ *     const state = r.kind === "ok" ? r.value : {};
+ *     ...modify state...
+ *     await writeFileAtomic(join(dir, "budget.json"), JSON.stringify(state), { mode: 0o600 });
+ *   });
+ */
+import { randomBytes } from "node:crypto";
+import { constants as fsc } from "node:fs";
+import { chmod, lstat, mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { homedir, hostname } from "node:os";
+import { basename, dirname, join } from "node:path";
+
+/** The config folder: GIGAREELS_CONFIG_DIR, else ~/.gigareels. */
+export function configDir(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.GIGAREELS_CONFIG_DIR;
+  if (fromEnv && fromEnv.trim() !== "") return fromEnv;
+  return join(homedir(), ".gigareels");
+}
+
+/**
+ * Creates `dir` (and parents) and makes it 0700. An existing folder is tightened to 0700
+ * too; returns true when its mode had to be changed (for a warning).
+ */
+export async function ensurePrivateDir(dir: string): Promise<boolean> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (process.platform === "win32") return false;
+  const st = await stat(dir);
+  if ((st.mode & 0o777) !== 0o700) {
+    await chmod(dir, 0o700);
+    return true;
+  }
+  return false;
+}
+
+export interface WriteAtomicOptions {
+  /** File mode, applied with chmod after the write (a create mode is masked by umask). Default 0o600. */
+  mode?: number;
+}
+
+/**
+ * Writes `data` to `path` so readers see either the old or the new content, never a
+ * partial file: a temporary file in the same folder, fsync, chmod, rename over `path`,
+ * then fsync of the folder. The folder must exist. If `path` is a symbolic link the link
+ * itself is replaced (callers that must refuse links check with `lstat` first).
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: WriteAtomicOptions = {},
+): Promise<void> {
+  const mode = options.mode ?? 0o600;
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  let renamed = false;
+  try {
+    const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, mode);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+      if (process.platform !== "win32") await fh.chmod(mode);
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+    renamed = true;
+    if (process.platform !== "win32") await chmod(path, mode);
+    await fsyncDir(dir);
+  } finally {
+    if (!renamed) await rm(tmp, { force: true }).catch(() => {});
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  if (process.platform === "win32") return;
+  let fh: import("node:fs/promises").FileHandle | undefined;
+  try {
+    fh = await open(dir, fsc.O_RDONLY);
+    await fh.sync();
+  } catch {
+    // Some file systems refuse fsync on a folder; the rename is still atomic.
+  } finally {
+    await fh?.close().catch(() => {});
+  }
+}
+
+export type JsonReadResult<T = unknown> =
+  | { kind: "missing" }
+  | { kind: "ok"; value: T; text: string }
+  | { kind: "corrupt"; text: string; error: string };
+
+/**
+ * Reads and parses a JSON file. "missing" when it does not exist, "corrupt" when it is not
+ * valid JSON (the text is returned so the caller can keep a copy). Other errors (EACCES,
+ * EISDIR...) are thrown as they are.
+ */
+export async function readJsonFile<T = unknown>(path: string): Promise<JsonReadResult<T>> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { kind: "missing" };
+    throw err;
+  }
+  try {
+    return { kind: "ok", value: JSON.parse(text.replace(/^\uFEFF/, "")) as T, text };
+  } catch (err) {
+    return { kind: "corrupt", text, error: (err as Error).message };
+  }
+}
+
+export interface FileLockOptions {
+  /** Give up after this long (LockTimeoutError). Default 10 000 ms. */
+  timeoutMs?: number;
+  /** A lock older than this is considered abandoned and taken over. Default 30 000 ms. */
+  staleMs?: number;
+  /** Upper bound of one retry sleep (jittered). Default 50 ms. */
+  maxSleepMs?: number;
+}
+
+export class LockTimeoutError extends Error {
+  readonly code = "lock_timeout";
+  readonly suggestions: string[];
+  constructor(
+    readonly lockPath: string,
+    timeoutMs: number,
+  ) {
+    super(
+      `Could not take the lock ${lockPath} within ${timeoutMs} ms: another gigareels process holds it. Retry, or delete the lock file if no gigareels process is running.`,
+    );
+    this.name = "LockTimeoutError";
+    this.suggestions = [
+      "Retry in a moment.",
+      `If no other gigareels process is running, delete ${lockPath}.`,
+    ];
+  }
+}
+
+interface LockInfo {
+  pid: number;
+  host: string;
+  token: string;
+  at: number;
+}
+
+/**
+ * Runs `fn` while holding an inter-process lock on `lockPath` (a file created with
+ * O_CREAT|O_EXCL holding {pid, host, token, at}). Waits with short jittered sleeps while
+ * another process holds it. A lock is taken over when its holder (same host) is dead, or
+ * when it is older than `staleMs`. The lock file is removed afterwards, only if it is
+ * still ours. Not re-entrant: do not nest two withFileLock calls on the same path.
+ * The folder of `lockPath` must exist.
+ */
+export async function withFileLock<T>(
+  lockPath: string,
+  fn: () => Promise<T> | T,
+  options: FileLockOptions = {},
+): Promise<T> {
+  const token = await acquireLock(lockPath, options);
+  try {
+    return await fn();
+  } finally {
+    await releaseLock(lockPath, token);
+  }
+}
+
+async function acquireLock(lockPath: string, options: FileLockOptions): Promise<string> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const staleMs = options.staleMs ?? 30_000;
+  const maxSleep = Math.max(2, options.maxSleepMs ?? 50);
+  const token = `${process.pid}-${randomBytes(8).toString("hex")}`;
+  const deadline = Date.now() + timeoutMs;
+  const info: LockInfo = { pid: process.pid, host: hostname(), token, at: Date.now() };
+  for (;;) {
+    try {
+      const fh = await open(lockPath, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+      try {
+        info.at = Date.now();
+        await fh.writeFile(JSON.stringify(info));
+      } finally {
+        await fh.close();
+      }
+      return token;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    if (await isStale(lockPath, staleMs)) {
+      await breakStaleLock(lockPath, staleMs);
+      continue;
+    }
+    if (Date.now() >= deadline) throw new LockTimeoutError(lockPath, timeoutMs);
+    const ms = Math.min(maxSleep, 1 + Math.floor(Math.random() * maxSleep));
+    await new Promise((r) => setTimeout(r, ms));
+  }
+}
+
+async function readLockInfo(lockPath: string): Promise<LockInfo | null> {
+  try {
+    const v = JSON.parse(await readFile(lockPath, "utf8")) as Partial<LockInfo>;
+    if (typeof v.pid === "number" && typeof v.token === "string") return v as LockInfo;
+  } catch {}
+  return null;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function isStale(lockPath: string, staleMs: number): Promise<boolean> {
+  let mtime: number;
+  try {
+    mtime = (await lstat(lockPath)).mtimeMs;
+  } catch {
+    return false; // gone: the next attempt will take it
+  }
+  const info = await readLockInfo(lockPath);
+  if (info && info.host === hostname() && !pidAlive(info.pid)) return true;
+  // An empty/half-written lock file (holder between create and write) is only stale by age.
+  return Date.now() - mtime > staleMs;
+}
+
+/**
+ * Removes a stale lock. Breakers serialise on a second lock file (`<lock>.break`, held for
+ * microseconds) and check again under it that the lock is still the same stale one, so two
+ * processes breaking at once cannot delete a lock freshly taken by a third.
+ */
+async function breakStaleLock(lockPath: string, staleMs: number): Promise<void> {
+  const before = await readLockInfo(lockPath);
+  const breakPath = `${lockPath}.break`;
+  let fh: import("node:fs/promises").FileHandle;
+  try {
+    fh = await open(breakPath, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    // Another process is breaking it. A break lock left by a crashed process is removed by age.
+    try {
+      if (Date.now() - (await lstat(breakPath)).mtimeMs > 5_000) await unlink(breakPath);
+    } catch {}
+    await new Promise((r) => setTimeout(r, 2));
+    return;
+  }
+  try {
+    await fh.close();
+    const now = await readLockInfo(lockPath);
+    const same = (before?.token ?? null) === (now?.token ?? null);
+    if (same && (await isStale(lockPath, staleMs))) await unlink(lockPath).catch(() => {});
+  } finally {
+    await unlink(breakPath).catch(() => {});
+  }
+}
+
+async function releaseLock(lockPath: string, token: string): Promise<void> {
+  const info = await readLockInfo(lockPath);
+  if (info?.token === token) await unlink(lockPath).catch(() => {});
+}
