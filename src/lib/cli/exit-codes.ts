@@ -17,6 +17,8 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** Error code -> exit code. Codes not listed exit 1. */
 const BY_CODE: Record<string, ExitCodeValue> = {
+  // failure (listed to document the choice: login refuses to store while GIGAREELS_API_KEY is set, as gh does)
+  api_key_env_set: ExitCode.FAILURE,
   // usage
   usage: ExitCode.USAGE,
   bad_request: ExitCode.USAGE,
@@ -31,6 +33,8 @@ const BY_CODE: Record<string, ExitCodeValue> = {
   login_denied: ExitCode.NOT_AUTHENTICATED,
   login_expired: ExitCode.NOT_AUTHENTICATED,
   token_exchange_failed: ExitCode.NOT_AUTHENTICATED,
+  login_state_mismatch: ExitCode.NOT_AUTHENTICATED,
+  login_failed: ExitCode.NOT_AUTHENTICATED,
   // unreachable
   connection_error: ExitCode.UNREACHABLE,
   timeout: ExitCode.UNREACHABLE,
