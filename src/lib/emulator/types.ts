@@ -59,7 +59,9 @@ export type Fault =
   | { kind: "reset-before" }
   | { kind: "reset-after" }
   | { kind: "malformed-json" }
-  | { kind: "html" };
+  | { kind: "html" }
+  /** Revokes the key the request carries, then processes it (so it answers 401): a key revoked mid-session. */
+  | { kind: "revoke-key" };
 
 export interface FaultRule {
   route: string;
