@@ -206,3 +206,25 @@ describe("revoke", () => {
     expect(err.message).not.toContain(KEY);
   });
 });
+
+describe("device polling through transient failures", () => {
+  it("keeps polling when one poll throws a server or connection error", async () => {
+    let n = 0;
+    const post: OAuthPost = async () => {
+      n++;
+      if (n === 1) throw Object.assign(new Error("503"), { code: "server_error" });
+      if (n === 2) throw Object.assign(new Error("refused"), { code: "connection_error" });
+      return { status: 200, body: OK };
+    };
+    const issued = await pollDeviceToken(post, AUTH, fakeTime());
+    expect(issued.key).toBe(KEY);
+    expect(n).toBe(3);
+  });
+
+  it("does not swallow other errors", async () => {
+    const post: OAuthPost = async () => {
+      throw Object.assign(new Error("bad"), { code: "malformed_response" });
+    };
+    await expect(pollDeviceToken(post, AUTH, fakeTime())).rejects.toThrow("bad");
+  });
+});

@@ -138,6 +138,8 @@ export async function requestDeviceCode(
   };
 }
 
+const TRANSIENT = new Set(["server_error", "connection_error", "timeout", "rate_limited"]);
+
 /** Sleeps `ms`; rejects with `signal.reason` when the signal fires. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
@@ -191,11 +193,19 @@ export async function pollDeviceToken(
     options.onWait?.(intervalMs);
     await sleep(intervalMs, options.signal);
     if (now() >= expiresAt) throw new LoginExpiredError();
-    const { status, body } = await post(
-      TOKEN_PATH,
-      { grant_type: DEVICE_GRANT, device_code: auth.deviceCode, client_id: options.clientId ?? CLIENT_ID },
-      options.signal,
-    );
+    let answer: { status: number; body: unknown };
+    try {
+      answer = await post(
+        TOKEN_PATH,
+        { grant_type: DEVICE_GRANT, device_code: auth.deviceCode, client_id: options.clientId ?? CLIENT_ID },
+        options.signal,
+      );
+    } catch (err) {
+      // A busy, unreachable or slow server for one poll: keep polling until the code expires.
+      if (!options.signal?.aborted && TRANSIENT.has((err as { code?: string }).code ?? "")) continue;
+      throw err;
+    }
+    const { status, body } = answer;
     if (status >= 200 && status < 300) return parseIssuedKey(body);
     const e = oauthError(body);
     switch (e?.error) {
