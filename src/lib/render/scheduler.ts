@@ -1,0 +1,190 @@
+/**
+ * The poll scheduler used to follow a render: a PURE function of its inputs (no clock, no
+ * timers, no I/O; the random source is a parameter), so a test or a benchmark can follow an
+ * hour-long render in simulated time.
+ *
+ * Policy, in order of precedence:
+ * 1. A wait the server asked for (Retry-After, the 429 body's "Try again in N seconds",
+ *    X-RateLimit-Reset on a 429) is honoured in full, plus a small spread so several
+ *    watchers of one key do not all come back in the same millisecond.
+ * 2. When the last seen rate-limit headers say the window is (nearly) exhausted, wait for
+ *    its reset.
+ * 3. Transient failures back off with full jitter (random between 0 and an exponential bound).
+ * 4. Otherwise the interval grows with the render's age: ~1 s at first, +1 s per 15 s of age,
+ *    up to a cap (10 s alone; longer when several watchers share the hourly budget).
+ * Every delay is also at least the watcher's share of the per-key budget: the minute limit
+ * split between the watchers of the key, and the remaining requests of the current window
+ * (from X-RateLimit-Remaining/Reset) spread evenly over the time left, split between them.
+ */
+
+/** The published status-endpoint limits per key. */
+export const STATUS_LIMITS = { perMinute: 60, perHour: 1000 } as const;
+
+export interface RateLimitLimits {
+  perMinute: number;
+  perHour: number;
+}
+
+/** The last rate-limit headers seen for the key (resetAt already skew-corrected, local epoch ms). */
+export interface RateLimitSnapshot {
+  limit: number | null;
+  remaining: number | null;
+  resetAt: number | null;
+  /** Local epoch ms when these headers were seen. */
+  observedAt?: number;
+}
+
+export interface PollInput {
+  /** Local epoch ms now. */
+  now: number;
+  /** Age of the render (since submission, or since the watch started when unknown), ms. */
+  elapsedMs: number;
+  /** Whether at least one status answer was already received (or attempted). */
+  polled: boolean;
+  /** Transient failures in a row (0 after a good answer). */
+  consecutiveFailures: number;
+  /** A wait the server asked for in its last answer (429/503), ms. */
+  retryAfterMs?: number;
+  /** The freshest rate-limit headers known for the key (from this or another watcher). */
+  rateLimit?: RateLimitSnapshot;
+  /** Watchers currently following renders with the same key, this one included. Default 1. */
+  watchers?: number;
+  /** The published limits. Default STATUS_LIMITS. */
+  limits?: RateLimitLimits;
+  /** A number in [0, 1). */
+  random: () => number;
+}
+
+export type PollReason = "first" | "age" | "budget" | "retry-after" | "rate-limit" | "backoff";
+
+export interface PollDecision {
+  delayMs: number;
+  reason: PollReason;
+}
+
+/** Tunables, exported for the tests and the benchmark report. */
+export const SCHEDULE = {
+  /** The first poll comes this long after submission. */
+  firstPollMs: 1_000,
+  /** The shortest interval between two polls of one watcher. */
+  minIntervalMs: 1_000,
+  /** The interval grows by 1 ms per `growthDivisor` ms of render age (1 s per 16 s). */
+  growthDivisor: 16,
+  /** The longest interval of a lone watcher: the worst detection delay of a long render. */
+  maxIntervalMs: 10_000,
+  /** Fraction of the minute limit we allow ourselves (room for rounding and clock drift). */
+  budgetShare: 0.9,
+  /** Fraction of the hourly limit we plan to spend. */
+  hourShare: 0.95,
+  /** Renders younger than this always get the 10 s cap... */
+  earlyPhaseMs: 600_000,
+  /** ...which costs about this many polls (16 s x ln 10 + 456 s / 10 s). */
+  earlyPhaseRequests: 83,
+  /** Transient-failure backoff: full jitter between 0 and min(cap, base * 2^(n-1)). */
+  backoffBaseMs: 1_000,
+  backoffCapMs: 30_000,
+  /** Never retry sooner than this after a failure. */
+  minRetryGapMs: 250,
+  /** Random spread added to a server-asked wait, per watcher. */
+  spreadPerWatcherMs: 250,
+} as const;
+
+/**
+ * The longest interval for a render of age `ageMs` with `watchers` watchers on the key:
+ * 10 s for the first ten minutes; after that 10 s too while the hourly limit allows it,
+ * else the interval that keeps each watcher within its share of the hourly budget
+ * (three watchers of hour-long renders cannot all poll every 10 s: 3 x 360 > 1000).
+ */
+export function maxIntervalMs(
+  ageMs: number,
+  watchers: number,
+  limits: RateLimitLimits = STATUS_LIMITS,
+): number {
+  const w = Math.max(1, Math.floor(watchers));
+  if (ageMs < SCHEDULE.earlyPhaseMs) return SCHEDULE.maxIntervalMs;
+  const share = (limits.perHour * SCHEDULE.hourShare) / w;
+  const sustainable = 3_600_000 / share;
+  // What the first ten minutes cost (the age curve, or the minute floor when that is slower).
+  const early = Math.min(SCHEDULE.earlyPhaseRequests, SCHEDULE.earlyPhaseMs / minuteFloorMs(w, limits));
+  const left = share - early;
+  const late = left >= 1 ? (3_600_000 - SCHEDULE.earlyPhaseMs) / left : sustainable * 2;
+  return Math.ceil(Math.max(SCHEDULE.maxIntervalMs, sustainable, late));
+}
+
+/** The interval for a render of age `ageMs`, before budget constraints. */
+export function ageIntervalMs(ageMs: number, watchers = 1, limits: RateLimitLimits = STATUS_LIMITS): number {
+  const grown = SCHEDULE.minIntervalMs + Math.max(0, ageMs) / SCHEDULE.growthDivisor;
+  return Math.round(Math.min(maxIntervalMs(ageMs, watchers, limits), grown));
+}
+
+/** The watcher's share of the minute limit: W watchers may each send one request per this many ms. */
+export function minuteFloorMs(watchers: number, limits: RateLimitLimits = STATUS_LIMITS): number {
+  const w = Math.max(1, Math.floor(watchers));
+  return Math.ceil((60_000 * w) / (limits.perMinute * SCHEDULE.budgetShare));
+}
+
+/**
+ * Spreads what is left of the current window (X-RateLimit-Remaining until -Reset) evenly
+ * between the watchers. Returns null when the headers say nothing usable; "exhausted"
+ * (with the wait until the reset) when the few requests left are kept in reserve.
+ */
+export function headerPacing(
+  rl: RateLimitSnapshot | undefined,
+  now: number,
+  watchers: number,
+): { kind: "pace"; floorMs: number } | { kind: "exhausted"; waitMs: number } | null {
+  if (!rl || rl.remaining === null || rl.resetAt === null) return null;
+  const untilReset = rl.resetAt - now;
+  if (untilReset <= 0) return null; // the window has reset since: the headers are stale
+  const w = Math.max(1, Math.floor(watchers));
+  const reserve = w; // one request per watcher kept back for the rounding of shared counts
+  const usable = rl.remaining - reserve;
+  if (usable <= 0) return { kind: "exhausted", waitMs: untilReset };
+  return { kind: "pace", floorMs: Math.ceil((untilReset * w) / usable) };
+}
+
+/** Full-jitter backoff for the `failures`-th transient failure in a row. */
+export function backoffMs(failures: number, random: () => number): number {
+  const bound = Math.min(SCHEDULE.backoffCapMs, SCHEDULE.backoffBaseMs * 2 ** Math.max(0, failures - 1));
+  const r = Math.min(Math.max(random(), 0), 0.999_999);
+  return Math.max(SCHEDULE.minRetryGapMs, Math.floor(r * bound));
+}
+
+/** When to poll next, measured from `now`. */
+export function nextPoll(input: PollInput): PollDecision {
+  const watchers = Math.max(1, Math.floor(input.watchers ?? 1));
+  const limits = input.limits ?? STATUS_LIMITS;
+  const floor = minuteFloorMs(watchers, limits);
+  const spread = () =>
+    Math.floor(Math.min(Math.max(input.random(), 0), 1) * SCHEDULE.spreadPerWatcherMs * watchers);
+  const pacing = headerPacing(input.rateLimit, input.now, watchers);
+
+  // 1. The server said how long to wait.
+  if (input.retryAfterMs !== undefined && input.retryAfterMs >= 0) {
+    return {
+      delayMs: Math.max(input.retryAfterMs, SCHEDULE.minRetryGapMs) + spread(),
+      reason: "retry-after",
+    };
+  }
+  // 2. The window is (nearly) used up: wait for its reset.
+  if (pacing?.kind === "exhausted") {
+    return { delayMs: pacing.waitMs + spread(), reason: "rate-limit" };
+  }
+  const budgetFloor = Math.max(floor, pacing?.kind === "pace" ? pacing.floorMs : 0);
+  // 3. Transient failure: full-jitter backoff, but never faster than the budget allows.
+  if (input.consecutiveFailures > 0) {
+    const b = backoffMs(input.consecutiveFailures, input.random);
+    return b >= budgetFloor ? { delayMs: b, reason: "backoff" } : { delayMs: budgetFloor, reason: "budget" };
+  }
+  // 4. Normal cadence.
+  if (!input.polled) {
+    const first = Math.max(0, SCHEDULE.firstPollMs - input.elapsedMs);
+    // Only the live header pacing can delay the first poll (another watcher drained the window).
+    const hp = pacing?.kind === "pace" ? pacing.floorMs : 0;
+    return hp > first ? { delayMs: hp, reason: "budget" } : { delayMs: first, reason: "first" };
+  }
+  const interval = ageIntervalMs(input.elapsedMs, watchers, limits);
+  return interval >= budgetFloor
+    ? { delayMs: interval, reason: "age" }
+    : { delayMs: budgetFloor, reason: "budget" };
+}

@@ -1,0 +1,223 @@
+import { describe, expect, it } from "vitest";
+import {
+  ageIntervalMs,
+  backoffMs,
+  headerPacing,
+  maxIntervalMs,
+  minuteFloorMs,
+  nextPoll,
+  type PollInput,
+  SCHEDULE,
+} from "../../src/lib/render/scheduler.js";
+import {
+  fixedPolicy,
+  SimulatedLimiter,
+  schedulerPolicy,
+  seededRandom,
+  simulateWatch,
+} from "../../src/lib/render/simulate.js";
+
+const NOW = 1_700_000_000_000;
+const base = (over: Partial<PollInput> = {}): PollInput => ({
+  now: NOW,
+  elapsedMs: 0,
+  polled: false,
+  consecutiveFailures: 0,
+  random: () => 0.5,
+  ...over,
+});
+
+/** Runs several phases of a render length so the worst case is seen, not one lucky phase. */
+function trials(renderMs: number, watchers: number, n = 12) {
+  const runs = Array.from({ length: n }, (_, k) =>
+    simulateWatch({
+      renderMs: renderMs + Math.round((k * renderMs) / 120),
+      watchers,
+      policy: schedulerPolicy,
+      random: seededRandom(k + 1),
+    }),
+  );
+  return {
+    maxRequestsPerWatcher: Math.max(...runs.flatMap((r) => r.watchers.map((w) => w.requests))),
+    worstDelayMs: Math.max(...runs.map((r) => r.worstDelayMs)),
+    total429: runs.reduce((s, r) => s + r.total429, 0),
+    peakMinute: Math.max(...runs.map((r) => r.peakMinute)),
+    peakHour: Math.max(...runs.map((r) => r.peakHour)),
+  };
+}
+
+describe("nextPoll: cadence", () => {
+  it("polls about one second after submission", () => {
+    expect(nextPoll(base())).toEqual({ delayMs: 1000, reason: "first" });
+    // a watch started on an older render polls at once
+    expect(nextPoll(base({ elapsedMs: 40_000 }))).toEqual({ delayMs: 0, reason: "first" });
+  });
+
+  it("grows the interval with the render's age, within bounds", () => {
+    let prev = 0;
+    for (let age = 0; age <= 7_200_000; age += 5_000) {
+      const i = ageIntervalMs(age, 1);
+      expect(i).toBeGreaterThanOrEqual(prev);
+      expect(i).toBeGreaterThanOrEqual(1000);
+      expect(i).toBeLessThanOrEqual(10_000);
+      prev = i;
+    }
+    expect(ageIntervalMs(0, 1)).toBe(1000);
+    expect(ageIntervalMs(30_000, 1)).toBeLessThanOrEqual(3000);
+    expect(ageIntervalMs(3_600_000, 1)).toBe(10_000);
+    const d = nextPoll(base({ polled: true, elapsedMs: 20 * 60_000 }));
+    expect(d).toEqual({ delayMs: 10_000, reason: "age" });
+  });
+
+  it("lengthens the cap of old renders when three watchers share the hourly budget", () => {
+    expect(maxIntervalMs(5 * 60_000, 3)).toBe(10_000);
+    const late = maxIntervalMs(30 * 60_000, 3);
+    expect(late).toBeGreaterThan(10_000);
+    // 3 watchers polling at the late cap for an hour stay under 1000 requests
+    expect((3 * 3_600_000) / late).toBeLessThan(1000);
+  });
+
+  it("never polls faster than the watcher's share of the minute limit", () => {
+    expect(minuteFloorMs(1)).toBeGreaterThanOrEqual(1000);
+    expect(minuteFloorMs(3)).toBeGreaterThanOrEqual(3000);
+    const d = nextPoll(base({ polled: true, elapsedMs: 2_000, watchers: 3 }));
+    expect(d.reason).toBe("budget");
+    expect(d.delayMs).toBe(minuteFloorMs(3));
+  });
+});
+
+describe("nextPoll: server-asked waits and rate-limit headers", () => {
+  it("honours Retry-After in full, plus a small spread", () => {
+    for (const r of [0, 0.5, 0.99]) {
+      const d = nextPoll(base({ polled: true, retryAfterMs: 30_000, random: () => r, watchers: 2 }));
+      expect(d.reason).toBe("retry-after");
+      expect(d.delayMs).toBeGreaterThanOrEqual(30_000);
+      expect(d.delayMs).toBeLessThan(30_000 + 2 * SCHEDULE.spreadPerWatcherMs);
+    }
+  });
+
+  it("Retry-After wins over a pending backoff", () => {
+    const d = nextPoll(base({ polled: true, consecutiveFailures: 1, retryAfterMs: 45_000, random: () => 0 }));
+    expect(d).toEqual({ delayMs: 45_000, reason: "retry-after" });
+  });
+
+  it("waits for the reset when the window is (nearly) exhausted", () => {
+    const rateLimit = { limit: 60, remaining: 1, resetAt: NOW + 17_000 };
+    const d = nextPoll(base({ polled: true, elapsedMs: 60_000, rateLimit, random: () => 0 }));
+    expect(d).toEqual({ delayMs: 17_000, reason: "rate-limit" });
+  });
+
+  it("spreads the remaining requests of the window over the time left", () => {
+    const rateLimit = { limit: 60, remaining: 11, resetAt: NOW + 50_000 };
+    expect(headerPacing(rateLimit, NOW, 1)).toEqual({ kind: "pace", floorMs: 5000 });
+    const d = nextPoll(base({ polled: true, elapsedMs: 10_000, rateLimit }));
+    expect(d).toEqual({ delayMs: 5000, reason: "budget" });
+    // split between watchers
+    expect(headerPacing({ ...rateLimit, remaining: 13 }, NOW, 3)).toEqual({ kind: "pace", floorMs: 15_000 });
+  });
+
+  it("ignores headers whose window has already reset, and headers without numbers", () => {
+    expect(headerPacing({ limit: 60, remaining: 0, resetAt: NOW - 1 }, NOW, 1)).toBeNull();
+    expect(headerPacing({ limit: null, remaining: null, resetAt: null }, NOW, 1)).toBeNull();
+    const d = nextPoll(
+      base({ polled: true, elapsedMs: 60_000, rateLimit: { limit: 60, remaining: 0, resetAt: NOW - 5 } }),
+    );
+    expect(d.reason).toBe("age");
+  });
+});
+
+describe("nextPoll: transient failures", () => {
+  it("backs off with full jitter, bounded by the cap", () => {
+    expect(backoffMs(1, () => 0)).toBe(SCHEDULE.minRetryGapMs);
+    expect(backoffMs(1, () => 0.999)).toBeLessThan(1000);
+    expect(backoffMs(3, () => 0.999)).toBeGreaterThan(3900);
+    expect(backoffMs(3, () => 0.999)).toBeLessThan(4000);
+    expect(backoffMs(20, () => 0.999)).toBeLessThanOrEqual(SCHEDULE.backoffCapMs);
+    const values = new Set(Array.from({ length: 50 }, (_, i) => backoffMs(4, seededRandom(i))));
+    expect(values.size).toBeGreaterThan(40);
+  });
+
+  it("a retry is never faster than the budget allows", () => {
+    const d = nextPoll(base({ polled: true, consecutiveFailures: 1, random: () => 0, watchers: 3 }));
+    expect(d).toEqual({ delayMs: minuteFloorMs(3), reason: "budget" });
+    const e = nextPoll(base({ polled: true, consecutiveFailures: 5, random: () => 0.9 }));
+    expect(e.reason).toBe("backoff");
+    expect(e.delayMs).toBe(Math.floor(0.9 * 16_000));
+  });
+});
+
+describe("simulated time: renders against the published limits", () => {
+  it("the simulated server does refuse a fixed 1 s poller (so 'no 429' below means something)", () => {
+    const r = simulateWatch({ renderMs: 3_600_000, watchers: 1, policy: fixedPolicy(1000) });
+    expect(r.total429).toBeGreaterThan(0);
+    const lim = new SimulatedLimiter();
+    for (let i = 0; i < 60; i++) expect(lim.take(i).allowed).toBe(true);
+    expect(lim.take(61)).toMatchObject({ allowed: false, retryAfterMs: 60_000 });
+  });
+
+  it("a 30 s render: few requests, completion seen within 3 s", () => {
+    const r = trials(30_000, 1);
+    expect(r.total429).toBe(0);
+    expect(r.maxRequestsPerWatcher).toBeLessThanOrEqual(20);
+    expect(r.worstDelayMs).toBeLessThanOrEqual(3000);
+  });
+
+  it("a 5 min render: at most 60 requests, seen within 10 s", () => {
+    const r = trials(300_000, 1);
+    expect(r.total429).toBe(0);
+    expect(r.maxRequestsPerWatcher).toBeLessThanOrEqual(60);
+    expect(r.worstDelayMs).toBeLessThanOrEqual(10_000);
+  });
+
+  it("an hour-long render: under 400 requests, seen within 10 s, never a 429", () => {
+    const r = trials(3_600_000, 1, 6);
+    expect(r.total429).toBe(0);
+    expect(r.maxRequestsPerWatcher).toBeLessThan(400);
+    expect(r.worstDelayMs).toBeLessThanOrEqual(10_000);
+  });
+
+  it.each([30_000, 300_000, 3_600_000])(
+    "three watchers of %d ms renders stay under 60/min and 1000/h",
+    (renderMs) => {
+      const r = trials(renderMs, 3, 4);
+      expect(r.total429).toBe(0);
+      expect(r.peakMinute).toBeLessThanOrEqual(60);
+      expect(r.peakHour).toBeLessThanOrEqual(1000);
+      if (renderMs <= 300_000)
+        expect(r.worstDelayMs).toBeLessThanOrEqual(renderMs === 30_000 ? 3500 : 10_000);
+    },
+  );
+
+  it("a watcher that meets an exhausted key (another client used it) waits, then finishes without hammering", () => {
+    // A policy wrapper that starts with the key already drained by someone else.
+    const limiter = new SimulatedLimiter();
+    for (let i = 0; i < 60; i++) limiter.take(0);
+    let t = 500;
+    let requests = 0;
+    let refused = 0;
+    let retryAfterMs: number | undefined;
+    let rateLimit: PollInput["rateLimit"];
+    let polled = false;
+    for (;;) {
+      const d = nextPoll({
+        now: t,
+        elapsedMs: t,
+        polled,
+        consecutiveFailures: 0,
+        retryAfterMs,
+        rateLimit,
+        random: () => 0.5,
+      });
+      t += d.delayMs;
+      const a = limiter.take(t);
+      requests++;
+      polled = true;
+      rateLimit = a.rateLimit;
+      retryAfterMs = a.retryAfterMs;
+      if (!a.allowed) refused++;
+      if (t > 120_000) break;
+    }
+    expect(refused).toBe(1); // the first poll learns the key is drained; it then waits for the reset
+    expect(requests).toBeLessThan(60);
+  });
+});
