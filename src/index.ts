@@ -1,2 +1,10 @@
-// The SDK entry: `import { GigaReels } from "@gigareels/sdk"`. Loads neither oclif nor keytar.
+// The SDK entry: `import { GigaReels } from "@gigareels/sdk"`. Loads neither oclif nor keytar
+// (the credential store is imported lazily, only when a client needs a stored key).
+export { GigaReels } from "./lib/sdk/client.js";
+export { GigaReels as default } from "./lib/sdk/client.js";
 export * from "./lib/sdk/errors.js";
+export { DEFAULT_BASE_URL, isLoopbackHost, validateApiKey, validateBaseUrl } from "./lib/sdk/config.js";
+export { maskKey, redactKeys } from "./lib/credentials/key-format.js";
+export { Transport, type TransportConfig } from "./lib/sdk/transport.js";
+export { SDK_VERSION } from "./lib/sdk/version.js";
+export type * from "./lib/sdk/types.js";

@@ -6,6 +6,13 @@
  */
 import { redactKeys } from "../credentials/key-format.js";
 
+/** The last rate-limit headers seen for an endpoint group (resetAt in local epoch ms, skew-corrected). */
+export interface RateLimitInfo {
+  limit: number | null;
+  remaining: number | null;
+  resetAt: number | null;
+}
+
 export interface ErrorOptions {
   cause?: unknown;
   suggestions?: string[];
@@ -28,6 +35,8 @@ export interface APIErrorInit extends ErrorOptions {
   requestId?: string;
   method?: string;
   url?: string;
+  /** The rate-limit state the failing answer carried, when it had X-RateLimit-* headers. */
+  rateLimit?: RateLimitInfo;
 }
 
 /** The server answered with an error status. */
@@ -37,12 +46,19 @@ export class APIError extends GigaReelsError {
   readonly body: unknown;
   readonly headers: Record<string, string>;
   readonly requestId: string | undefined;
+  readonly method: string | undefined;
+  /** The request URL (never contains a key). */
+  readonly url: string | undefined;
+  readonly rateLimit: RateLimitInfo | undefined;
   constructor(message: string, init: APIErrorInit) {
     super(message, init);
     this.status = init.status;
     this.body = init.body;
     this.headers = init.headers ?? {};
     this.requestId = init.requestId;
+    this.method = init.method;
+    this.url = init.url;
+    this.rateLimit = init.rateLimit;
   }
 }
 

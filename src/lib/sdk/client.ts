@@ -1,0 +1,297 @@
+/**
+ * `new GigaReels(options)`: the SDK client. Key from the option, else GIGAREELS_API_KEY,
+ * else the stored CLI credentials (loaded lazily on the first request, through a dynamic
+ * import, so importing the SDK loads neither the store nor keytar).
+ */
+import { randomUUID } from "node:crypto";
+import { maskKey } from "../credentials/key-format.js";
+import type { RateLimitState } from "./backoff.js";
+import { DEFAULT_BASE_URL, validateApiKey, validateBaseUrl } from "./config.js";
+import { GigaReelsError, MalformedResponseError, MissingApiKeyError } from "./errors.js";
+import { type RawResponse, Transport } from "./transport.js";
+import type {
+  CallOptions,
+  ClientCredentials,
+  CredentialSource,
+  EducationalBrainrotParams,
+  GigaReelsOptions,
+  Me,
+  RateLimits,
+  RawRequestOptions,
+  RenderCallOptions,
+  RenderCreated,
+  RenderCreatedBody,
+  RenderRequest,
+  RenderStatus,
+  SplitRenderRequest,
+  TextRenderRequest,
+} from "./types.js";
+
+interface KeyState {
+  key: string;
+  source: CredentialSource;
+  profile?: string;
+}
+
+interface StoreLookup {
+  key: KeyState | null;
+  baseUrl?: string;
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v !== undefined && v.trim() !== "" ? v : undefined;
+}
+
+const MISSING_KEY_SUGGESTIONS = [
+  "Run gigareels login",
+  "or set GIGAREELS_API_KEY (a key from the dashboard: Settings -> API Keys)",
+];
+
+/** Loads the credential store on demand (never at import time). */
+async function lookupStore(profile: string | undefined, env: NodeJS.ProcessEnv): Promise<StoreLookup> {
+  const { resolveApiKey } = await import("../credentials/index.js");
+  const found = await resolveApiKey({ profile, env });
+  if (!found) return { key: null };
+  const where = found.profile
+    ? `the stored credentials (profile ${found.profile})`
+    : found.origin || "the stored credentials";
+  const key = validateApiKey(found.key, where);
+  const baseUrl = found.baseUrl ? validateBaseUrl(found.baseUrl, `the base URL of ${where}`) : undefined;
+  return { key: { key, source: found.source, profile: found.profile }, baseUrl };
+}
+
+export class GigaReels {
+  /** Template helpers: `client.templates.brainrot.educational({ prompt, characterPack, backgroundVideoPack })`. */
+  readonly templates: {
+    brainrot: {
+      educational(params: EducationalBrainrotParams, options?: RenderCallOptions): Promise<RenderCreated>;
+    };
+  };
+  /** The HTTP transport (for layers that need raw or OAuth requests with the same settings). */
+  readonly transport: Transport;
+
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #profile: string | undefined;
+  readonly #explicitBaseUrl: string | undefined;
+  #key: KeyState | null = null;
+  #storeBaseUrl: string | undefined;
+  #lookup: Promise<StoreLookup> | null = null;
+
+  /**
+   * Never throws for a missing key (the first request does, with MissingApiKeyError).
+   * Throws InvalidApiKeyError for a malformed key given as an option or in GIGAREELS_API_KEY,
+   * and InvalidBaseUrlError for a base URL that is not https (outside loopback).
+   */
+  constructor(options: GigaReelsOptions = {}) {
+    this.#env = options.env ?? process.env;
+    this.#profile = options.profile;
+    const optKey = nonEmpty(options.apiKey);
+    const envKey = nonEmpty(this.#env.GIGAREELS_API_KEY);
+    if (optKey !== undefined) this.#key = { key: validateApiKey(optKey), source: "option" };
+    else if (envKey !== undefined)
+      this.#key = { key: validateApiKey(envKey, "GIGAREELS_API_KEY"), source: "env" };
+
+    const optBase = nonEmpty(options.baseUrl);
+    const envBase = nonEmpty(this.#env.GIGAREELS_BASE_URL);
+    if (optBase !== undefined) this.#explicitBaseUrl = validateBaseUrl(optBase);
+    else if (envBase !== undefined) this.#explicitBaseUrl = validateBaseUrl(envBase, "GIGAREELS_BASE_URL");
+
+    this.transport = new Transport({
+      baseUrl: () => this.#resolveBaseUrl(),
+      apiKey: async () => (await this.#resolveKey()).key,
+      fetch: options.fetch,
+      timeoutMs: options.timeoutMs,
+      deadlineMs: options.deadlineMs,
+      maxRetries: options.maxRetries,
+      retry: options.retry,
+      debug: options.debug,
+      userAgent: options.userAgent,
+    });
+
+    this.templates = {
+      brainrot: {
+        educational: (params, callOptions) =>
+          this.render({ ...params, type: "educational-brainrot" }, callOptions),
+      },
+    };
+  }
+
+  /**
+   * True when a key can be found without options: GIGAREELS_API_KEY, or stored CLI
+   * credentials (`gigareels login`). Never throws; never sends a request.
+   */
+  static async isLoggedIn(options: { profile?: string; env?: NodeJS.ProcessEnv } = {}): Promise<boolean> {
+    const env = options.env ?? process.env;
+    if (nonEmpty(env.GIGAREELS_API_KEY)) return true;
+    try {
+      const { key } = await lookupStore(options.profile, env);
+      return key !== null;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The base URL requests go to. Before the first request this is the option, GIGAREELS_BASE_URL
+   * or the default; when the key comes from a stored profile, that profile's base URL applies
+   * once resolved (see `credentials()`).
+   */
+  get baseUrl(): string {
+    return this.#explicitBaseUrl ?? this.#storeBaseUrl ?? DEFAULT_BASE_URL;
+  }
+
+  /** The last rate-limit state seen, per endpoint group ("render", "status", "social-media", "other"). */
+  get rateLimit(): RateLimits {
+    return this.transport.rateLimits();
+  }
+
+  /** The last rate-limit state for one group. */
+  rateLimitFor(group: "render" | "status" | "social-media" | "other"): RateLimitState | undefined {
+    return this.transport.rateLimit(group);
+  }
+
+  /** Resolves the key (loading stored credentials if needed) and says where it came from. Never the key itself. */
+  async credentials(): Promise<ClientCredentials> {
+    const k = await this.#resolveKey();
+    const baseUrl = await this.#resolveBaseUrl();
+    return { source: k.source, masked: maskKey(k.key), profile: k.profile, baseUrl };
+  }
+
+  /** POST /api/render with any `type`. Always sends an Idempotency-Key (yours or a fresh UUID), reused on retries. */
+  render(body: RenderRequest, options: RenderCallOptions = {}): Promise<RenderCreated> {
+    return this.#create("/api/render", body, options);
+  }
+
+  /** POST /api/render/text: text overlays on a video. */
+  renderText(body: TextRenderRequest, options: RenderCallOptions = {}): Promise<RenderCreated> {
+    return this.#create("/api/render/text", body, options);
+  }
+
+  /** POST /api/render/split: split screen. */
+  renderSplit(body: SplitRenderRequest, options: RenderCallOptions = {}): Promise<RenderCreated> {
+    return this.#create("/api/render/split", body, options);
+  }
+
+  /** GET /api/render/status/{id}: status, outputFile, error, progress; unknown fields kept. */
+  async getRenderStatus(renderId: string, options: CallOptions = {}): Promise<RenderStatus> {
+    if (typeof renderId !== "string" || renderId.trim() === "") {
+      throw new GigaReelsError("A render id is required", {
+        suggestions: ["Pass the renderId a render call returned"],
+      });
+    }
+    const res = await this.transport.request<Record<string, unknown>>({
+      method: "GET",
+      path: `/api/render/status/${encodeURIComponent(renderId)}`,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+    });
+    const data = res.data;
+    if (!data || typeof data !== "object" || typeof data.status !== "string") {
+      throw new MalformedResponseError(
+        `${res.status} The status answer for render ${renderId} has no "status" field`,
+        { suggestions: ["Check GIGAREELS_BASE_URL points at the GigaReels API"] },
+      );
+    }
+    const out: RenderStatus = { renderId, ...data, status: data.status };
+    if (typeof data.progress === "string" && /^\d+(\.\d+)?$/.test(data.progress))
+      out.progress = Number(data.progress);
+    return out;
+  }
+
+  /** Alias of getRenderStatus (the name the guide uses). */
+  getTaskStatus(taskId: string, options: CallOptions = {}): Promise<RenderStatus> {
+    return this.getRenderStatus(taskId, options);
+  }
+
+  /** GET /api/me: the account and key behind the client's key. */
+  async me(options: CallOptions = {}): Promise<Me> {
+    const res = await this.transport.request<Me>({
+      method: "GET",
+      path: "/api/me",
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+    });
+    if (!res.data || typeof res.data !== "object") {
+      throw new MalformedResponseError(`${res.status} The answer to GET /api/me is not an object`);
+    }
+    return res.data;
+  }
+
+  /**
+   * An arbitrary authenticated request (for `gigareels api`): returns the raw answer whatever
+   * its status. Retried like any request (GET, or with an idempotency key).
+   */
+  requestRaw(path: string, options: RawRequestOptions = {}): Promise<RawResponse> {
+    return this.transport.send({
+      method: options.method ?? "GET",
+      path,
+      query: options.query,
+      headers: options.headers,
+      json: options.json,
+      body: options.body,
+      idempotencyKey: options.idempotencyKey,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+    });
+  }
+
+  async #create(path: string, body: object, options: RenderCallOptions): Promise<RenderCreated> {
+    const idempotencyKey = options.idempotencyKey ?? randomUUID();
+    const res = await this.transport.request<RenderCreatedBody>({
+      method: "POST",
+      path,
+      json: body,
+      idempotencyKey,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+    });
+    const data = (res.data ?? {}) as RenderCreatedBody;
+    const raw = [data.renderId, data.taskId, data.id].find(
+      (v) => (typeof v === "string" && v !== "") || typeof v === "number",
+    );
+    if (raw === undefined) {
+      throw new MalformedResponseError(
+        `${res.status} The server accepted POST ${path} but its answer has no renderId, taskId or id`,
+        { suggestions: [`Retry with the same idempotency key (${idempotencyKey}) to get the same answer`] },
+      );
+    }
+    return { renderId: String(raw), idempotencyKey, body: data };
+  }
+
+  #lookupStore(): Promise<StoreLookup> {
+    if (!this.#lookup) {
+      this.#lookup = lookupStore(this.#profile, this.#env).then((r) => {
+        this.#storeBaseUrl = r.baseUrl;
+        return r;
+      });
+      this.#lookup.catch(() => {
+        this.#lookup = null;
+      });
+    }
+    return this.#lookup;
+  }
+
+  async #resolveKey(): Promise<KeyState> {
+    if (this.#key) return this.#key;
+    const { key } = await this.#lookupStore();
+    if (!key) {
+      throw new MissingApiKeyError(
+        "No API key found: none was given, GIGAREELS_API_KEY is not set and you are not logged in",
+        {
+          suggestions: MISSING_KEY_SUGGESTIONS,
+        },
+      );
+    }
+    this.#key = key;
+    return key;
+  }
+
+  async #resolveBaseUrl(): Promise<string> {
+    if (this.#explicitBaseUrl) return this.#explicitBaseUrl;
+    // A key from the option or the environment goes with the default base URL; a stored
+    // key goes with its profile's base URL.
+    if (this.#key && this.#key.source !== "keychain" && this.#key.source !== "file") return DEFAULT_BASE_URL;
+    const { baseUrl } = await this.#lookupStore();
+    return baseUrl ?? DEFAULT_BASE_URL;
+  }
+}

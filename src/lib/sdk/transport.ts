@@ -1,0 +1,764 @@
+/**
+ * The SDK's HTTP transport, shared by the client, the login flows and `gigareels api`.
+ *
+ * Stable surface (other layers build on it):
+ *  - `new Transport(config)`: base URL (string or lazy resolver), API key resolver, custom
+ *    `fetch` (e.g. undici's with a proxy dispatcher), per-attempt timeout, overall deadline,
+ *    retry tuning, debug sink, extra User-Agent token.
+ *  - `transport.request<T>(options)`: an authenticated JSON call. Non-2xx answers throw the
+ *    matching error from errors.ts; a 2xx body that is not JSON throws MalformedResponseError.
+ *  - `transport.send(options)`: the same request pipeline, but returns the final raw answer
+ *    (status, headers, bytes) whatever its status: for `gigareels api`.
+ *  - `transport.form(path, fields)`: an unauthenticated form POST for the OAuth endpoints
+ *    (`/api/oauth/token`, `/api/oauth/device/code`, `/api/oauth/revoke`); returns status
+ *    and the parsed JSON body so RFC 6749 / RFC 8628 error bodies can be read. Never retried
+ *    (authorization codes are single-use).
+ *  - `transport.rateLimit(group)` / `transport.rateLimits()`: the last X-RateLimit-* state
+ *    seen per endpoint group.
+ *
+ * Every request is a single ky attempt (ky's own retry, timeout and redirect handling are
+ * off); this module runs the retry loop, the timeouts and the redirects itself:
+ *  - GET/HEAD are retried on network errors, per-attempt timeouts, 408, 429 and 5xx; a POST
+ *    only when it carries an Idempotency-Key (the same key on every retry).
+ *  - The wait is what the server asked (Retry-After, X-RateLimit-Reset with skew correction,
+ *    the 429 body's "Try again in N seconds"), else full-jitter capped exponential backoff;
+ *    never less than a minimum gap; never past the overall deadline.
+ *  - Redirects are followed by hand within the base URL's origin only; a redirect to another
+ *    origin throws CrossOriginRedirectError, so the key never leaves the origin.
+ */
+import ky from "ky";
+import { maskKey } from "../credentials/key-format.js";
+import {
+  type EndpointGroup,
+  backoffDelayMs,
+  DEFAULT_BACKOFF_BASE_MS,
+  DEFAULT_BACKOFF_CAP_MS,
+  DEFAULT_MIN_GAP_MS,
+  endpointGroup,
+  formatMs,
+  parseRateLimit,
+  type RateLimitState,
+  serverRequestedWait,
+} from "./backoff.js";
+import { createDebugLogger, type DebugLogger, type DebugOption } from "./debug.js";
+import {
+  AbortedError,
+  APIError,
+  type APIErrorInit,
+  AuthenticationError,
+  BadRequestError,
+  ConnectionError,
+  CrossOriginRedirectError,
+  type GigaReelsError,
+  MalformedResponseError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  ServerError,
+  TimeoutError,
+} from "./errors.js";
+import { userAgent } from "./version.js";
+
+/** The `fetch` signature the transport calls (ky passes unknown options such as `dispatcher` as the 2nd argument). */
+export type FetchLike = (input: Request, init?: RequestInit) => Promise<Response>;
+
+export interface RetryTuning {
+  /** Bound of the first backoff delay. Default 500 ms. */
+  baseDelayMs?: number;
+  /** Cap of a computed backoff delay. Default 10 s. */
+  maxDelayMs?: number;
+  /** Smallest gap between two attempts, whatever else says. Default 250 ms. */
+  minGapMs?: number;
+  /** Longest server-asked wait we honour by sleeping; longer asks fail at once with the wait in the error. Default 60 s. */
+  maxServerWaitMs?: number;
+  /** Random source in [0, 1) for the jitter (tests). */
+  random?: () => number;
+}
+
+export interface TransportConfig {
+  /** The base URL, already validated, or a lazy resolver (stored profile). */
+  baseUrl: string | (() => Promise<string>);
+  /** Resolves the API key (already validated) for authenticated requests. */
+  apiKey?: () => Promise<string>;
+  /** Custom fetch, e.g. undici's fetch bound to a proxy dispatcher. Default: global fetch. */
+  fetch?: FetchLike;
+  /** Per-attempt timeout. Default 30 000 ms. */
+  timeoutMs?: number;
+  /** Overall deadline for one logical request, retries and waits included. Default 120 000 ms. */
+  deadlineMs?: number;
+  /** Retries after the first attempt. Default 2. */
+  maxRetries?: number;
+  retry?: RetryTuning;
+  debug?: DebugOption;
+  /** Extra User-Agent product token, e.g. "gigareels-cli/0.1.0". */
+  userAgent?: string;
+}
+
+export type QueryValue = string | number | boolean | undefined | null;
+
+export interface SendOptions {
+  method: string;
+  /** Path below the base URL ("/api/me"), or an absolute URL on the base URL's origin. */
+  path: string;
+  query?: Record<string, QueryValue | QueryValue[]>;
+  headers?: Record<string, string>;
+  /** JSON body (sets Content-Type: application/json). */
+  json?: unknown;
+  /** Raw body (string, bytes or form fields). */
+  body?: string | Uint8Array | URLSearchParams;
+  /** Send `Authorization: Bearer <key>`. Default true. */
+  auth?: boolean;
+  /** Sent as `Idempotency-Key` on every attempt; makes a POST retryable. */
+  idempotencyKey?: string;
+  /** false: never retry; true: retry even a non-GET (only for requests that are safe to repeat). Default: GET/HEAD, or any method with an idempotency key. */
+  retry?: boolean;
+  signal?: AbortSignal;
+  /** Per-attempt timeout for this request. */
+  timeoutMs?: number;
+  /** Overall deadline for this request. */
+  deadlineMs?: number;
+}
+
+export interface RawResponse {
+  status: number;
+  statusText: string;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  body: Uint8Array;
+  /** The final URL (after same-origin redirects). */
+  url: string;
+  method: string;
+  /** Attempts made (1 = no retry). */
+  attempts: number;
+  /** The body as UTF-8 text. */
+  text(): string;
+}
+
+export interface JsonResponse<T> {
+  status: number;
+  headers: Record<string, string>;
+  data: T;
+  raw: RawResponse;
+}
+
+export interface FormResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** The parsed JSON body, or null for an empty body. */
+  body: unknown;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_DEADLINE_MS = 120_000;
+export const DEFAULT_MAX_RETRIES = 2;
+export const DEFAULT_MAX_SERVER_WAIT_MS = 60_000;
+const MAX_REDIRECTS = 5;
+
+const REASONS: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  408: "Request Timeout",
+  409: "Conflict",
+  413: "Payload Too Large",
+  422: "Unprocessable Entity",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+const decoder = new TextDecoder();
+
+function headersToRecord(h: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  h.forEach((v, k) => {
+    out[k.toLowerCase()] = v;
+  });
+  return out;
+}
+
+function recordHeaders(rec: Record<string, string>): { get(name: string): string | null } {
+  return { get: (name) => rec[name.toLowerCase()] ?? null };
+}
+
+function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status <= 599);
+}
+
+/** Maps a fetch failure to a short reason word. */
+export function connectionReason(err: unknown): string {
+  const codes: string[] = [];
+  const messages: string[] = [];
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e && typeof e === "object"; i++) {
+    const o = e as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof o.code === "string") codes.push(o.code);
+    if (typeof o.message === "string") messages.push(o.message);
+    e = o.cause;
+  }
+  const all = `${codes.join(" ")} ${messages.join(" ")}`;
+  if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|getaddrinfo/i.test(all)) return "dns";
+  if (/ECONNREFUSED/.test(all)) return "refused";
+  if (/CERT|TLS|SSL|self[- ]signed|UNABLE_TO_VERIFY|DEPTH_ZERO/i.test(all)) return "tls";
+  if (/ECONNRESET|EPIPE|UND_ERR_SOCKET|other side closed|socket hang up|terminated/i.test(all))
+    return "reset";
+  return "network";
+}
+
+const REASON_TEXT: Record<string, string> = {
+  dns: "the host name could not be resolved",
+  refused: "the connection was refused",
+  reset: "the connection was reset before an answer arrived",
+  tls: "the TLS handshake failed (certificate problem)",
+  network: "the network request failed",
+};
+
+/** Short, key-free description of the request for messages: "GET /api/me". */
+function what(method: string, url: string): string {
+  try {
+    const u = new URL(url);
+    return `${method} ${u.pathname}`;
+  } catch {
+    return method;
+  }
+}
+
+/** Parses a body as JSON when it looks like JSON; `ok:false` when it is not JSON. */
+export function parseJsonBody(
+  body: Uint8Array,
+  contentType: string | undefined,
+): { ok: true; value: unknown } | { ok: false; empty: boolean } {
+  const text = decoder.decode(body);
+  if (text.trim() === "") return { ok: false, empty: true };
+  const ct = (contentType ?? "").toLowerCase();
+  if (ct && !ct.includes("json") && !ct.startsWith("text/plain")) return { ok: false, empty: false };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, empty: false };
+  }
+}
+
+function serverText(body: unknown): string | undefined {
+  if (!body || typeof body !== "object") return undefined;
+  const b = body as Record<string, unknown>;
+  for (const k of ["error_description", "error", "message", "detail"]) {
+    const v = b[k];
+    if (typeof v === "string" && v.trim()) {
+      // For OAuth bodies, "invalid_grant: description" reads better than the description alone.
+      if (k === "error_description" && typeof b.error === "string") return `${b.error}: ${v.trim()}`;
+      return v.trim();
+    }
+    if (v && typeof v === "object" && typeof (v as { message?: unknown }).message === "string")
+      return ((v as { message: string }).message || "").trim();
+  }
+  return undefined;
+}
+
+function oneLine(s: string, max = 300): string {
+  const flat = s.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/**
+ * Turns a non-2xx answer into the matching error. Message: "<status> <server text>", or for a
+ * body that is not JSON, "<status> <reason> (<content type> answer from the server, not JSON)".
+ */
+export function errorFromResponse(
+  res: RawResponse,
+  options: { rateLimit?: RateLimitState | null; now?: number } = {},
+): APIError {
+  const now = options.now ?? Date.now();
+  const ct = res.headers["content-type"];
+  const parsed = parseJsonBody(res.body, ct);
+  const reason = res.statusText || REASONS[res.status] || "HTTP error";
+  let message: string;
+  let body: unknown;
+  if (parsed.ok) {
+    body = parsed.value;
+    const t = serverText(parsed.value);
+    message = `${res.status} ${oneLine(t ?? reason)}`;
+  } else if (parsed.empty) {
+    body = undefined;
+    message = `${res.status} ${reason} (empty answer from the server)`;
+  } else {
+    const kind = (ct ?? "").split(";")[0]?.trim() || "unlabelled";
+    body = undefined;
+    message = `${res.status} ${reason} (${kind} answer from the server, not JSON)`;
+  }
+  const rl = options.rateLimit ?? null;
+  const init: APIErrorInit = {
+    status: res.status,
+    body,
+    headers: res.headers,
+    requestId: res.headers["x-request-id"] ?? res.headers["request-id"],
+    method: res.method,
+    url: res.url,
+    rateLimit: rl ? { limit: rl.limit, remaining: rl.remaining, resetAt: rl.resetAt } : undefined,
+  };
+  const s = res.status;
+  if (s === 401)
+    return new AuthenticationError(message, {
+      ...init,
+      suggestions: ["Run gigareels login", "or set GIGAREELS_API_KEY to a valid key"],
+    });
+  if (s === 403)
+    return new PermissionDeniedError(message, {
+      ...init,
+      suggestions: ["Check your plan in the dashboard; this key may not allow this operation"],
+    });
+  if (s === 404) return new NotFoundError(message, init);
+  if (s === 400 || s === 422) return new BadRequestError(message, init);
+  if (s === 429) {
+    const wait = serverRequestedWait(s, recordHeaders(res.headers), body ?? res.text(), now);
+    return new RateLimitError(message, {
+      ...init,
+      retryAfterMs: wait?.ms,
+      suggestions: [
+        wait ? `Wait ${formatMs(wait.ms)} and try again` : "Wait a minute and try again",
+        "Check your rate limits in the dashboard",
+      ],
+    });
+  }
+  if (s >= 500) return new ServerError(message, { ...init, suggestions: ["Try again in a moment"] });
+  return new APIError(message, init);
+}
+
+class AttemptTimeout extends Error {}
+
+export class Transport {
+  readonly #config: TransportConfig;
+  readonly #fetch: FetchLike;
+  readonly #log: DebugLogger;
+  readonly #userAgent: string;
+  readonly #rateLimits = new Map<EndpointGroup, RateLimitState>();
+  #baseUrl: Promise<string> | null = null;
+
+  constructor(config: TransportConfig) {
+    this.#config = config;
+    this.#fetch = config.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#log = createDebugLogger(config.debug);
+    this.#userAgent = userAgent(config.userAgent);
+  }
+
+  /** The debug logger (other layers may add their own lines to the same sink). */
+  get debug(): DebugLogger {
+    return this.#log;
+  }
+
+  get userAgent(): string {
+    return this.#userAgent;
+  }
+
+  /** The resolved base URL (resolves the lazy one on first use). */
+  baseUrl(): Promise<string> {
+    if (!this.#baseUrl) {
+      const b = this.#config.baseUrl;
+      this.#baseUrl = typeof b === "string" ? Promise.resolve(b) : b();
+      // Let a failed resolution be retried by the next call.
+      this.#baseUrl.catch(() => {
+        this.#baseUrl = null;
+      });
+    }
+    return this.#baseUrl;
+  }
+
+  /** Last rate-limit state seen for an endpoint group ("render", "status", "social-media", "other"). */
+  rateLimit(group: EndpointGroup): RateLimitState | undefined {
+    return this.#rateLimits.get(group);
+  }
+
+  /** Every group seen so far. */
+  rateLimits(): Partial<Record<EndpointGroup, RateLimitState>> {
+    return Object.fromEntries(this.#rateLimits) as Partial<Record<EndpointGroup, RateLimitState>>;
+  }
+
+  /** An authenticated JSON request: throws the mapped error for non-2xx answers. */
+  async request<T = unknown>(options: SendOptions): Promise<JsonResponse<T>> {
+    const res = await this.send(options);
+    if (res.status < 200 || res.status > 299) {
+      throw errorFromResponse(res, {
+        rateLimit: this.#rateLimits.get(endpointGroup(new URL(res.url).pathname)),
+      });
+    }
+    if (res.status === 204 || res.body.length === 0) {
+      return { status: res.status, headers: res.headers, data: null as T, raw: res };
+    }
+    const parsed = parseJsonBody(res.body, res.headers["content-type"]);
+    if (!parsed.ok) {
+      const kind = (res.headers["content-type"] ?? "").split(";")[0]?.trim() || "unlabelled";
+      throw new MalformedResponseError(
+        `${res.status} ${res.statusText || "OK"} but the answer to ${what(res.method, res.url)} was not valid JSON (${kind}, ${res.body.length} bytes)`,
+        { suggestions: ["Check GIGAREELS_BASE_URL points at the GigaReels API", "Try again in a moment"] },
+      );
+    }
+    return { status: res.status, headers: res.headers, data: parsed.value as T, raw: res };
+  }
+
+  /**
+   * An unauthenticated, form-encoded POST (the OAuth endpoints). Returns the status and the
+   * parsed JSON body for any 2xx/4xx answer with a JSON (or empty) body; throws the mapped
+   * error for 5xx and for bodies that are not JSON. Never retried.
+   */
+  async form(
+    path: string,
+    fields: Record<string, string>,
+    options: { signal?: AbortSignal; timeoutMs?: number; headers?: Record<string, string> } = {},
+  ): Promise<FormResponse> {
+    const res = await this.send({
+      method: "POST",
+      path,
+      body: new URLSearchParams(fields),
+      headers: options.headers,
+      auth: false,
+      retry: false,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+    });
+    const parsed = parseJsonBody(res.body, res.headers["content-type"]);
+    if (res.status >= 500) throw errorFromResponse(res);
+    if (parsed.ok) return { status: res.status, headers: res.headers, body: parsed.value };
+    if (parsed.empty) return { status: res.status, headers: res.headers, body: null };
+    if (res.status >= 200 && res.status <= 299) {
+      throw new MalformedResponseError(`${res.status} but the answer to POST ${path} was not valid JSON`);
+    }
+    throw errorFromResponse(res);
+  }
+
+  /**
+   * Sends a request with retries, timeouts and same-origin redirects, and returns the final
+   * answer whatever its status. Throws ConnectionError, TimeoutError, AbortedError,
+   * CrossOriginRedirectError; HTTP error statuses are returned, not thrown.
+   */
+  async send(options: SendOptions): Promise<RawResponse> {
+    const cfg = this.#config;
+    const method = options.method.toUpperCase();
+    const timeoutMs = options.timeoutMs ?? cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const deadlineMs = options.deadlineMs ?? cfg.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    const maxRetries = Math.max(0, cfg.maxRetries ?? DEFAULT_MAX_RETRIES);
+    const tuning = cfg.retry ?? {};
+    const minGap = tuning.minGapMs ?? DEFAULT_MIN_GAP_MS;
+    const maxServerWait = tuning.maxServerWaitMs ?? DEFAULT_MAX_SERVER_WAIT_MS;
+    const retryable =
+      options.retry ??
+      (method === "GET" ||
+        method === "HEAD" ||
+        (options.idempotencyKey !== undefined && options.idempotencyKey !== ""));
+    const signal = options.signal;
+    const started = Date.now();
+    const deadline = started + deadlineMs;
+
+    throwIfAborted(signal);
+    const baseUrl = await this.baseUrl();
+    const url = buildUrl(baseUrl, options.path, options.query);
+    const origin = new URL(baseUrl).origin;
+    if (new URL(url).origin !== origin) {
+      throw new CrossOriginRedirectError(
+        `Refused to send ${method} ${new URL(url).pathname} to ${new URL(url).origin}: requests only go to ${origin}`,
+      );
+    }
+
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      "user-agent": this.#userAgent,
+    };
+    for (const [k, v] of Object.entries(options.headers ?? {})) headers[k.toLowerCase()] = v;
+    let body: string | Uint8Array | undefined;
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      headers["content-type"] ??= "application/json";
+    } else if (options.body instanceof URLSearchParams) {
+      body = options.body.toString();
+      headers["content-type"] ??= "application/x-www-form-urlencoded";
+    } else if (options.body !== undefined) {
+      body = options.body;
+    }
+    if (options.idempotencyKey) headers["idempotency-key"] = options.idempotencyKey;
+    let keyMask: string | undefined;
+    if (options.auth !== false) {
+      if (!cfg.apiKey) throw new Error("Transport: an authenticated request needs an apiKey resolver");
+      const key = await cfg.apiKey();
+      headers.authorization = `Bearer ${key}`;
+      keyMask = maskKey(key);
+    }
+
+    const total = maxRetries + 1;
+    for (let attempt = 1; ; attempt++) {
+      throwIfAborted(signal);
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw this.#deadlineError(method, url, deadlineMs, attempt - 1);
+      if (this.#log.enabled) {
+        const shown = Object.entries(headers)
+          .map(([k, v]) => `${k}: ${k === "authorization" ? `Bearer ${keyMask}` : v}`)
+          .join(", ");
+        this.#log(`-> ${method} ${url} (attempt ${attempt}/${retryable ? total : 1}) [${shown}]`);
+      }
+      const t0 = Date.now();
+      let res: RawResponse | undefined;
+      let failure: GigaReelsError | undefined;
+      try {
+        res = await this.#attempt(method, url, origin, headers, body, Math.min(timeoutMs, remaining), signal);
+        res.attempts = attempt;
+      } catch (err) {
+        if (err instanceof AttemptTimeout) {
+          if (Date.now() >= deadline) throw this.#deadlineError(method, url, deadlineMs, attempt);
+          failure = new TimeoutError(
+            `Request timed out: no answer to ${what(method, url)} within ${formatMs(timeoutMs)}`,
+            { suggestions: ["Check your connection, or try again with a longer timeout"] },
+          );
+        } else if (err instanceof ConnectionError) {
+          failure = err;
+        } else {
+          throw err;
+        }
+      }
+      const elapsed = Date.now() - t0;
+
+      let delay: number;
+      let why: string;
+      if (res) {
+        const group = endpointGroup(new URL(res.url).pathname);
+        const rl = parseRateLimit(recordHeaders(res.headers), Date.now());
+        if (rl) this.#rateLimits.set(group, rl);
+        this.#log(
+          `<- ${res.status} ${method} ${url} (${elapsed} ms)${rl ? ` ratelimit ${rl.remaining ?? "?"}/${rl.limit ?? "?"}` : ""}`,
+        );
+        if (!isRetryableStatus(res.status)) return res;
+        if (!retryable || attempt >= total) {
+          if (isRetryableStatus(res.status) && attempt > 1)
+            this.#log(`giving up on ${method} ${url} after ${attempt} attempts`);
+          else if (!retryable) this.#log(`not retrying ${method} ${url}: not safe to repeat`);
+          return res;
+        }
+        const parsed = parseJsonBody(res.body, res.headers["content-type"]);
+        const wait = serverRequestedWait(
+          res.status,
+          recordHeaders(res.headers),
+          parsed.ok ? parsed.value : res.text(),
+          Date.now(),
+        );
+        if (wait) {
+          if (wait.ms > maxServerWait) {
+            this.#log(
+              `not retrying: the server asked for ${formatMs(wait.ms)} (${wait.source}), more than ${formatMs(maxServerWait)}`,
+            );
+            return res;
+          }
+          delay = Math.max(wait.ms + 20, minGap);
+          why = `status ${res.status}; server asked ${formatMs(wait.ms)} via ${wait.source}`;
+        } else {
+          delay = Math.max(
+            backoffDelayMs(attempt, {
+              baseMs: tuning.baseDelayMs ?? DEFAULT_BACKOFF_BASE_MS,
+              capMs: tuning.maxDelayMs ?? DEFAULT_BACKOFF_CAP_MS,
+              random: tuning.random,
+            }),
+            minGap,
+          );
+          why = `status ${res.status}; backoff`;
+        }
+        if (Date.now() + delay >= deadline) {
+          this.#log(`not retrying: waiting ${formatMs(delay)} would pass the overall deadline`);
+          return res;
+        }
+      } else {
+        const f = failure as GigaReelsError;
+        this.#log(`<- ${f.message} (${elapsed} ms)`);
+        if (!retryable || attempt >= total) {
+          if (!retryable) this.#log(`not retrying ${method} ${url}: not safe to repeat`);
+          throw f;
+        }
+        delay = Math.max(
+          backoffDelayMs(attempt, {
+            baseMs: tuning.baseDelayMs ?? DEFAULT_BACKOFF_BASE_MS,
+            capMs: tuning.maxDelayMs ?? DEFAULT_BACKOFF_CAP_MS,
+            random: tuning.random,
+          }),
+          minGap,
+        );
+        why = `${f.code}; backoff`;
+        if (Date.now() + delay >= deadline) {
+          this.#log(`not retrying: waiting ${formatMs(delay)} would pass the overall deadline`);
+          throw f;
+        }
+      }
+      this.#log(`retrying ${method} ${url} in ${formatMs(delay)} (${why})`);
+      await sleep(delay, signal);
+    }
+  }
+
+  #deadlineError(method: string, url: string, deadlineMs: number, attempts: number): TimeoutError {
+    return new TimeoutError(
+      `Request timed out: no answer to ${what(method, url)} within the overall deadline of ${formatMs(deadlineMs)}${attempts > 1 ? ` (${attempts} attempts)` : ""}`,
+      { suggestions: ["Check your connection and try again"] },
+    );
+  }
+
+  /** One attempt, following same-origin redirects by hand. */
+  async #attempt(
+    method: string,
+    url: string,
+    origin: string,
+    headers: Record<string, string>,
+    body: string | Uint8Array | undefined,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<RawResponse> {
+    const ctl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ctl.abort(new AttemptTimeout("attempt timeout"));
+    }, timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, ctl.signal]) : ctl.signal;
+    let currentUrl = url;
+    let currentMethod = method;
+    let currentBody = body;
+    const currentHeaders = { ...headers };
+    try {
+      for (let hop = 0; ; hop++) {
+        let response: Response;
+        try {
+          response = await ky(currentUrl, {
+            method: currentMethod,
+            headers: currentHeaders,
+            body: currentBody,
+            signal: combined,
+            retry: 0,
+            timeout: false,
+            throwHttpErrors: false,
+            redirect: "manual",
+            fetch: this.#fetch as typeof fetch,
+          });
+        } catch (err) {
+          throw this.#mapFetchError(err, timedOut, signal, currentMethod, currentUrl);
+        }
+        const location = response.headers.get("location");
+        if (response.status >= 300 && response.status < 400 && location) {
+          await response.body?.cancel().catch(() => {});
+          const next = new URL(location, currentUrl);
+          if (next.origin !== origin) {
+            this.#log(`<- ${response.status} redirect to another origin (${next.origin}); not followed`);
+            throw new CrossOriginRedirectError(
+              `${response.status} The server redirected ${what(currentMethod, currentUrl)} to another origin (${next.origin}); the request was not sent there, so the API key stays with ${origin}`,
+              {
+                suggestions: [
+                  "Check GIGAREELS_BASE_URL (e.g. https://gigareels.com, not a redirecting alias)",
+                ],
+              },
+            );
+          }
+          if (hop >= MAX_REDIRECTS) {
+            throw new ConnectionError(`Too many redirects for ${what(method, url)}`, { reason: "network" });
+          }
+          this.#log(`<- ${response.status} redirect to ${next.href}`);
+          if (
+            response.status === 303 ||
+            ((response.status === 301 || response.status === 302) && currentMethod === "POST")
+          ) {
+            currentMethod = "GET";
+            currentBody = undefined;
+            delete currentHeaders["content-type"];
+          }
+          currentUrl = next.href;
+          continue;
+        }
+        let bytes: Uint8Array;
+        try {
+          bytes = new Uint8Array(await response.arrayBuffer());
+        } catch (err) {
+          throw this.#mapFetchError(err, timedOut, signal, currentMethod, currentUrl);
+        }
+        const rec = headersToRecord(response.headers);
+        return {
+          status: response.status,
+          statusText: response.statusText,
+          headers: rec,
+          body: bytes,
+          url: currentUrl,
+          method: currentMethod,
+          attempts: 1,
+          text: () => decoder.decode(bytes),
+        };
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #mapFetchError(
+    err: unknown,
+    timedOut: boolean,
+    signal: AbortSignal | undefined,
+    method: string,
+    url: string,
+  ): Error {
+    if (signal?.aborted) return abortedError(signal);
+    if (timedOut) return new AttemptTimeout("attempt timeout");
+    if (err instanceof CrossOriginRedirectError) return err;
+    const reason = connectionReason(err);
+    let host = "";
+    try {
+      host = new URL(url).host;
+    } catch {}
+    return new ConnectionError(
+      `Could not reach ${host || "the server"} (${what(method, url)}): ${REASON_TEXT[reason]}`,
+      {
+        reason,
+        cause: err,
+        suggestions:
+          reason === "tls"
+            ? ["Check the server's certificate and your system clock", "Check GIGAREELS_BASE_URL"]
+            : ["Check your internet connection and GIGAREELS_BASE_URL", "Try again in a moment"],
+      },
+    );
+  }
+}
+
+function abortedError(signal: AbortSignal): AbortedError {
+  const r = signal.reason;
+  if (r instanceof AbortedError) return r;
+  return new AbortedError("The request was cancelled", { cause: r });
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortedError(signal);
+}
+
+/** Sleeps `ms`, waking early (with AbortedError) when the signal fires. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortedError(signal));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortedError(signal as AbortSignal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** base + path (+ query). An absolute `path` is used as is (the origin check happens in `send`). */
+export function buildUrl(baseUrl: string, path: string, query?: SendOptions["query"]): string {
+  let url: URL;
+  if (/^https?:\/\//i.test(path)) url = new URL(path);
+  else url = new URL(`${baseUrl.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`);
+  for (const [k, v] of Object.entries(query ?? {})) {
+    const values = Array.isArray(v) ? v : [v];
+    for (const item of values) {
+      if (item === undefined || item === null) continue;
+      url.searchParams.append(k, String(item));
+    }
+  }
+  return url.href;
+}
