@@ -47,6 +47,19 @@ const BY_CODE: Record<string, ExitCodeValue> = {
   login_timeout: ExitCode.TIMEOUT,
   // interrupted
   aborted: ExitCode.INTERRUPTED,
+  // credential store (src/lib/credentials, src/lib/fs)
+  invalid_profile: ExitCode.USAGE,
+  profile_not_found: ExitCode.USAGE,
+  invalid_credential_store: ExitCode.USAGE,
+  invalid_key_format: ExitCode.USAGE,
+  api_key_file_unreadable: ExitCode.NOT_AUTHENTICATED,
+  credentials_corrupt: ExitCode.FAILURE,
+  credentials_unsupported_version: ExitCode.FAILURE,
+  credentials_symlink: ExitCode.FAILURE,
+  credentials_unreadable: ExitCode.FAILURE,
+  credentials_unwritable: ExitCode.FAILURE,
+  keychain_unavailable: ExitCode.FAILURE,
+  lock_timeout: ExitCode.FAILURE,
 };
 
 interface OclifLikeError {

@@ -46,6 +46,9 @@ export interface ResolvedKey {
 
 export interface SaveResult {
   location: KeyLocation;
+  profile: string;
+  /** The profile that is active in the file after the save. */
+  activeProfile: string;
   /** Path of credentials.json. */
   path: string;
   /** Set when the keychain was wanted but could not be used ("saved in plain text in <path>"). */
@@ -62,4 +65,43 @@ export interface CredentialStoreOptions {
   env?: NodeJS.ProcessEnv;
   /** Receives one-line warnings (fallback to file, tightened permissions, migration). */
   onWarning?: (message: string) => void;
+  /** How long to wait for the credentials.json lock. Default 15 000 ms. */
+  lockTimeoutMs?: number;
+  /** For tests: a keytar stand-in (or loader) instead of `import("keytar")`. */
+  keytar?: import("./keychain.js").KeytarLike | (() => Promise<import("./keychain.js").KeytarLike>);
+}
+
+/** A profile as `status --offline` and `listProfiles` see it: the record without the key. */
+export interface ProfileSummary extends Omit<ProfileRecord, "apiKey"> {
+  name: string;
+  active: boolean;
+  /** True when the file holds the key itself (plain text). */
+  keyInFile: boolean;
+}
+
+/** What `readCredentialsFile` found, without ever opening the keychain. */
+export interface CredentialsFileSummary {
+  path: string;
+  /** "missing": no file; "ok": read (a v1 file is shown as v2, see migratedFrom). */
+  state: "missing" | "ok";
+  version?: number;
+  /** 1 when the file on disk is still in the v1 format. */
+  migratedFrom?: 1;
+  /** From the file (or "default"); `activeProfileName` also honours --profile and GIGAREELS_PROFILE. */
+  activeProfile: string;
+  profiles: ProfileSummary[];
+}
+
+export interface DeleteResult {
+  path: string;
+  /** Profiles removed from credentials.json. */
+  fileProfiles: string[];
+  /** Profiles whose keychain item was removed. */
+  keychainProfiles: string[];
+  /** True when credentials.json itself was removed (no profile left, or `all`). */
+  fileRemoved: boolean;
+  /** Where a corrupt file was copied before `all` removed it. */
+  keptAsidePath?: string;
+  /** Problems that did not stop the removal (e.g. keychain unavailable). Also sent to onWarning. */
+  warnings: string[];
 }

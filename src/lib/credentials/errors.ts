@@ -1,0 +1,154 @@
+/**
+ * Errors of the credential store. Each has a stable `code` (mapped to an exit code in
+ * src/lib/cli/exit-codes.ts) and `suggestions`. Messages are one line: what went wrong
+ * (naming the path), then what to do. They never contain a key (redactKeys as a last guard).
+ */
+import { redactKeys } from "./key-format.js";
+
+export class CredentialsError extends Error {
+  readonly code: string;
+  readonly suggestions: string[];
+  readonly path?: string;
+  constructor(code: string, message: string, suggestions: string[] = [], path?: string) {
+    super(redactKeys(message));
+    this.name = "CredentialsError";
+    this.code = code;
+    this.suggestions = suggestions.map(redactKeys);
+    if (path !== undefined) this.path = path;
+  }
+}
+
+/** credentials.json is not valid JSON or not the shape we know. */
+export class CredentialsCorruptError extends CredentialsError {
+  constructor(path: string, detail: string) {
+    super(
+      "credentials_corrupt",
+      `${path} is not a valid credentials file (${detail}). Fix it by hand, or run \`gigareels login\` to start a new one (the current file is then kept as ${path}.corrupt-<time>).`,
+      [
+        "Run `gigareels login` to replace it; the current file is copied aside first.",
+        `Or fix the JSON in ${path} by hand.`,
+        "Or set GIGAREELS_API_KEY for this run.",
+      ],
+      path,
+    );
+    this.name = "CredentialsCorruptError";
+  }
+}
+
+/** credentials.json was written by a newer gigareels; we leave it untouched. */
+export class CredentialsUnsupportedVersionError extends CredentialsError {
+  readonly version: unknown;
+  constructor(path: string, version: unknown) {
+    super(
+      "credentials_unsupported_version",
+      `${path} has format version ${JSON.stringify(version)}, newer than this gigareels understands (2); it was left untouched. Upgrade gigareels, or point GIGAREELS_CONFIG_DIR at another folder.`,
+      [
+        "Upgrade gigareels (npm install -g @gigareels/sdk@latest).",
+        "Or set GIGAREELS_CONFIG_DIR to another folder, or GIGAREELS_API_KEY for this run.",
+      ],
+      path,
+    );
+    this.name = "CredentialsUnsupportedVersionError";
+    this.version = version;
+  }
+}
+
+/** A symbolic link stands where credentials.json should be. */
+export class CredentialsSymlinkError extends CredentialsError {
+  constructor(path: string) {
+    super(
+      "credentials_symlink",
+      `${path} is a symbolic link; gigareels refuses to read or write credentials through a link. Remove the link (rm ${path}) and run \`gigareels login\`, or point GIGAREELS_CONFIG_DIR at the real folder.`,
+      [`Remove the link: rm ${path}`, "Then run `gigareels login`."],
+      path,
+    );
+    this.name = "CredentialsSymlinkError";
+  }
+}
+
+/** credentials.json (or its folder) exists but cannot be read or written. */
+export class CredentialsUnreadableError extends CredentialsError {
+  constructor(path: string, reason: string, action: "read" | "write" = "read") {
+    super(
+      action === "read" ? "credentials_unreadable" : "credentials_unwritable",
+      `Cannot ${action} ${path} (${reason}). Make it yours and private (chown "$USER" ${path} && chmod 600 ${path}), or set GIGAREELS_CONFIG_DIR to another folder.`,
+      [`chown "$USER" ${path} && chmod 600 ${path}`, "Or set GIGAREELS_CONFIG_DIR to a folder you own."],
+      path,
+    );
+    this.name = "CredentialsUnreadableError";
+  }
+}
+
+/** GIGAREELS_API_KEY_FILE names a file we cannot read. */
+export class ApiKeyFileError extends CredentialsError {
+  constructor(path: string, reason: string) {
+    super(
+      "api_key_file_unreadable",
+      `GIGAREELS_API_KEY_FILE points to ${path}, which cannot be read (${reason}). Fix the path or its permissions, or unset GIGAREELS_API_KEY_FILE.`,
+      ["Check the path in GIGAREELS_API_KEY_FILE.", "Or unset GIGAREELS_API_KEY_FILE."],
+      path,
+    );
+    this.name = "ApiKeyFileError";
+  }
+}
+
+/** The OS keychain could not be used and the caller asked for it explicitly (no fallback). */
+export class KeychainUnavailableError extends CredentialsError {
+  constructor(reason: string) {
+    super(
+      "keychain_unavailable",
+      `The OS keychain is not available (${reason}). Unlock or start your keyring (Secret Service on Linux), or store the key in the file with --insecure-storage or GIGAREELS_CREDENTIAL_STORE=file.`,
+      [
+        "Unlock or start your keyring (on Linux: gnome-keyring or KWallet over D-Bus).",
+        "Or use --insecure-storage / GIGAREELS_CREDENTIAL_STORE=file (plain text, mode 0600).",
+      ],
+    );
+    this.name = "KeychainUnavailableError";
+  }
+}
+
+export class InvalidProfileNameError extends CredentialsError {
+  constructor(name: string) {
+    super(
+      "invalid_profile",
+      `Invalid profile name ${JSON.stringify(name.slice(0, 80))}: use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.`,
+      ["Use a name like default, local or prod."],
+    );
+    this.name = "InvalidProfileNameError";
+  }
+}
+
+export class ProfileNotFoundError extends CredentialsError {
+  constructor(name: string, known: string[], path: string) {
+    super(
+      "profile_not_found",
+      `No profile ${JSON.stringify(name)} in ${path}${known.length ? ` (profiles: ${known.join(", ")})` : " (no profiles yet)"}. Run \`gigareels login --profile ${name}\` to create it.`,
+      [`gigareels login --profile ${name}`],
+      path,
+    );
+    this.name = "ProfileNotFoundError";
+  }
+}
+
+export class InvalidCredentialStoreError extends CredentialsError {
+  constructor(value: string) {
+    super(
+      "invalid_credential_store",
+      `GIGAREELS_CREDENTIAL_STORE is ${JSON.stringify(value.slice(0, 40))}; use "keychain" or "file".`,
+      ["export GIGAREELS_CREDENTIAL_STORE=keychain", "export GIGAREELS_CREDENTIAL_STORE=file"],
+    );
+    this.name = "InvalidCredentialStoreError";
+  }
+}
+
+/** A key handed to saveCredentials is not a GigaReels key. The message never shows it. */
+export class InvalidKeyFormatError extends CredentialsError {
+  constructor(problem: string) {
+    super(
+      "invalid_key_format",
+      `Not saved: ${problem}. A GigaReels key is "giga_" followed by 32 letters or digits.`,
+      ["Copy the key again from the dashboard (Settings → API Keys)."],
+    );
+    this.name = "InvalidKeyFormatError";
+  }
+}
