@@ -8,6 +8,7 @@ import {
   nextPoll,
   type PollInput,
   SCHEDULE,
+  slidingMinuteWaitMs,
 } from "../../src/lib/render/scheduler.js";
 import {
   fixedPolicy,
@@ -123,6 +124,22 @@ describe("nextPoll: server-asked waits and rate-limit headers", () => {
       base({ polled: true, elapsedMs: 60_000, rateLimit: { limit: 60, remaining: 0, resetAt: NOW - 5 } }),
     );
     expect(d.reason).toBe("age");
+  });
+});
+
+describe("nextPoll: the shared record of recent requests", () => {
+  it("keeps the sliding minute of all watchers' requests under the limit", () => {
+    // 54 requests (90 % of 60) in the last minute, the oldest 50 s ago
+    const recent = Array.from({ length: 54 }, (_, i) => NOW - 50_000 + i * 900);
+    expect(slidingMinuteWaitMs(recent, NOW)).toBe(10_001);
+    expect(slidingMinuteWaitMs(recent.slice(1), NOW)).toBe(0);
+    expect(slidingMinuteWaitMs([], NOW)).toBe(0);
+    // old requests do not count
+    expect(slidingMinuteWaitMs([...recent.map((t) => t - 60_000)], NOW)).toBe(0);
+    const d = nextPoll(base({ polled: true, elapsedMs: 5_000, recentRequests: recent }));
+    expect(d).toEqual({ delayMs: 10_001, reason: "budget" });
+    // even the first poll waits when other watchers used the minute
+    expect(nextPoll(base({ recentRequests: recent }))).toEqual({ delayMs: 10_001, reason: "budget" });
   });
 });
 

@@ -49,6 +49,12 @@ export interface PollInput {
   rateLimit?: RateLimitSnapshot;
   /** Watchers currently following renders with the same key, this one included. Default 1. */
   watchers?: number;
+  /**
+   * Local times of the status requests sent with this key recently, by every watcher (from
+   * the shared budget file). The sliding minute they describe is kept under the minute limit
+   * whatever the watcher count says.
+   */
+  recentRequests?: readonly number[];
   /** The published limits. Default STATUS_LIMITS. */
   limits?: RateLimitLimits;
   /** A number in [0, 1). */
@@ -143,6 +149,23 @@ export function headerPacing(
   return { kind: "pace", floorMs: Math.ceil((untilReset * w) / usable) };
 }
 
+/**
+ * The wait until the sliding minute of `recent` request times has room for one more request
+ * under the minute limit (times our share). 0 when there is room now.
+ */
+export function slidingMinuteWaitMs(
+  recent: readonly number[] | undefined,
+  now: number,
+  limits: RateLimitLimits = STATUS_LIMITS,
+): number {
+  if (!recent || recent.length === 0) return 0;
+  const cap = Math.max(1, Math.floor(limits.perMinute * SCHEDULE.budgetShare));
+  const inWindow = recent.filter((t) => t > now - 60_000 && t <= now).sort((a, b) => a - b);
+  if (inWindow.length < cap) return 0;
+  // After the (len - cap)-th oldest leaves the window, cap - 1 remain: room for one.
+  return Math.max(0, inWindow[inWindow.length - cap]! + 60_000 - now + 1);
+}
+
 /** Full-jitter backoff for the `failures`-th transient failure in a row. */
 export function backoffMs(failures: number, random: () => number): number {
   const bound = Math.min(SCHEDULE.backoffCapMs, SCHEDULE.backoffBaseMs * 2 ** Math.max(0, failures - 1));
@@ -170,7 +193,8 @@ export function nextPoll(input: PollInput): PollDecision {
   if (pacing?.kind === "exhausted") {
     return { delayMs: pacing.waitMs + spread(), reason: "rate-limit" };
   }
-  const budgetFloor = Math.max(floor, pacing?.kind === "pace" ? pacing.floorMs : 0);
+  const sliding = slidingMinuteWaitMs(input.recentRequests, input.now, limits);
+  const budgetFloor = Math.max(floor, sliding, pacing?.kind === "pace" ? pacing.floorMs : 0);
   // 3. Transient failure: full-jitter backoff, but never faster than the budget allows.
   if (input.consecutiveFailures > 0) {
     const b = backoffMs(input.consecutiveFailures, input.random);
@@ -180,7 +204,7 @@ export function nextPoll(input: PollInput): PollDecision {
   if (!input.polled) {
     const first = Math.max(0, SCHEDULE.firstPollMs - input.elapsedMs);
     // Only the live header pacing can delay the first poll (another watcher drained the window).
-    const hp = pacing?.kind === "pace" ? pacing.floorMs : 0;
+    const hp = Math.max(sliding, pacing?.kind === "pace" ? pacing.floorMs : 0);
     return hp > first ? { delayMs: hp, reason: "budget" } : { delayMs: first, reason: "first" };
   }
   const interval = ageIntervalMs(input.elapsedMs, watchers, limits);

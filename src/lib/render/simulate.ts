@@ -13,6 +13,7 @@ export type PollPolicy = (ctx: {
   consecutiveFailures: number;
   retryAfterMs: number | undefined;
   rateLimit: RateLimitSnapshot | undefined;
+  recentRequests: readonly number[] | undefined;
   watchers: number;
   random: () => number;
 }) => number;
@@ -128,6 +129,7 @@ export function simulateWatch(options: SimulationOptions): SimulationResult {
     result: { requests: 0, rateLimited: 0, detectionDelayMs: 0 } as WatcherResult,
   }));
   let shared: RateLimitSnapshot | undefined;
+  let recent: number[] = [];
   // First decision of each watcher, at its submission.
   const decide = (w: (typeof ws)[number], now: number) => {
     const active = ws.filter((x) => !x.done && x.submitted <= now).length;
@@ -138,6 +140,7 @@ export function simulateWatch(options: SimulationOptions): SimulationResult {
       consecutiveFailures: w.failures,
       retryAfterMs: w.retryAfterMs,
       rateLimit: share ? shared : w.rateLimit,
+      recentRequests: share ? recent : undefined,
       watchers: Math.max(1, active),
       random,
     });
@@ -151,6 +154,7 @@ export function simulateWatch(options: SimulationOptions): SimulationResult {
     const now = w.next;
     const answer = limiter.take(now);
     w.result.requests++;
+    if (share) recent = [...recent.filter((t) => t > now - 65_000), now];
     w.polled = true;
     if (!shared || (answer.rateLimit.observedAt ?? 0) >= (shared.observedAt ?? 0)) shared = answer.rateLimit;
     w.rateLimit = answer.rateLimit;
