@@ -53,7 +53,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const ctx: ServerContext = {
     keys,
     renders: new RenderStore(options.renderDurationMs ?? 6000),
-    limiter: new RateLimiter(options.rateLimitMinuteMs ?? 60_000),
+    limiter: new RateLimiter(options.rateLimitMinuteMs ?? 60_000, options.rateLimits ?? true),
     idempotency: new IdempotencyStore(),
     oauth: new OAuthServer({
       keys,

@@ -58,6 +58,7 @@ export class RateLimiter {
 
   constructor(
     private readonly minuteMs: number,
+    private readonly enforce = true,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -94,7 +95,7 @@ export class RateLimiter {
     const limits = LIMITS[group];
     const now = this.now();
     const exhausted = WINDOWS.filter((w) => b[w].count >= limits[w]);
-    if (exhausted.length > 0) {
+    if (exhausted.length > 0 && this.enforce) {
       // The wait is until the last exhausted window resets.
       const resetAt = Math.max(...exhausted.map((w) => b[w].start + this.windowMs(w)));
       const w = exhausted.find((x) => b[x].start + this.windowMs(x) === resetAt) ?? exhausted[0]!;

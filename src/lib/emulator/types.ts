@@ -17,6 +17,9 @@ export interface EmulatorOptions {
   /** The length of a rate-limit "minute" in ms, so limit tests run in seconds. Default 60000.
    *  The hour and day windows shrink in the same proportion. */
   rateLimitMinuteMs?: number;
+  /** false: count requests and send X-RateLimit-* headers, but never refuse with 429 (for
+   *  functional tests that make many requests). Default true. */
+  rateLimits?: boolean;
   /** Size in bytes of the served output video (a real MP4 header, padded). Default ~64 KiB. */
   outputSizeBytes?: number;
   /** Device flow polling interval in seconds. Default 5. */
