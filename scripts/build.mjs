@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// Compiles src/ to dist/ and regenerates oclif.manifest.json, so the manifest is never stale.
+// Compiles src/ to dist/ (the SDK entry dist/index.js and everything tests import), regenerates
+// oclif.manifest.json (so it is never stale; written with sorted keys, so it is deterministic),
+// then bundles the CLI for the npm bin into dist/bundle/cli (see scripts/bundle.mjs).
 import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bundleNpm } from "./bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: "inherit" });
@@ -11,3 +14,15 @@ const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: "inherit"
 rmSync(join(root, "dist"), { recursive: true, force: true });
 run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"]);
 run(process.execPath, [join(root, "node_modules/oclif/bin/run.js"), "manifest"]);
+
+// Command order in the manifest follows the file system's listing; sort it.
+const manifestPath = join(root, "oclif.manifest.json");
+const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+manifest.commands = Object.fromEntries(
+  Object.keys(manifest.commands)
+    .sort()
+    .map((id) => [id, manifest.commands[id]]),
+);
+writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+
+await bundleNpm(root);
