@@ -241,3 +241,38 @@ describe("secrecy", () => {
     expect(debugLines.some((l) => l.includes(`Bearer giga_****${key.slice(-4)}`))).toBe(true);
   });
 });
+
+describe("stored CLI credentials", () => {
+  it("new GigaReels() uses the stored key and its profile's base URL", async () => {
+    const { saveCredentials } = await import("../../src/lib/credentials/index.js");
+    const { tempConfigDir } = await import("../helpers/cli.js");
+    const emu = emulator();
+    const cfg = tempConfigDir();
+    try {
+      const env = { GIGAREELS_CONFIG_DIR: cfg.dir, GIGAREELS_CREDENTIAL_STORE: "file" };
+      const second = emu.createKey({ email: "second@example.com" });
+      await saveCredentials(
+        { profile: "default", key: emu.keys[0]!, baseUrl: emu.url },
+        { env, configDir: cfg.dir },
+      );
+      await saveCredentials({ profile: "work", key: second, baseUrl: emu.url }, { env, configDir: cfg.dir });
+      expect(await GigaReels.isLoggedIn({ env })).toBe(true);
+
+      const c = new GigaReels({ env, debug: (l) => debugLines.push(l) });
+      expect((await c.me()).email).toMatch(/@/);
+      expect(await c.credentials()).toEqual({
+        source: "file",
+        masked: `giga_****${emu.keys[0]!.slice(-4)}`,
+        profile: "default",
+        baseUrl: emu.url,
+      });
+      expect(c.baseUrl).toBe(emu.url);
+
+      const w = new GigaReels({ env, profile: "work" });
+      expect((await w.me()).email).toBe("second@example.com");
+      expect((await w.credentials()).profile).toBe("work");
+    } finally {
+      cfg.cleanup();
+    }
+  });
+});
