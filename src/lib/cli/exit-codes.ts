@@ -40,6 +40,8 @@ const BY_CODE: Record<string, ExitCodeValue> = {
   timeout: ExitCode.UNREACHABLE,
   server_error: ExitCode.UNREACHABLE,
   outage: ExitCode.UNREACHABLE,
+  malformed_response: ExitCode.UNREACHABLE,
+  cross_origin_redirect: ExitCode.UNREACHABLE,
   // render
   render_failed: ExitCode.RENDER_FAILED,
   // time limit
