@@ -1,0 +1,406 @@
+/**
+ * The streaming downloader of finished videos.
+ *
+ * - Streams to `<file>.part` with backpressure (stream.pipeline from the fetch body into a
+ *   file stream): memory does not grow with the file.
+ * - Resumes an existing `.part` with `Range: bytes=N-` and `If-Range: <validator>`; the
+ *   validator (strong ETag, else Last-Modified) lives in `<file>.part.json` so a later run
+ *   can resume too. A 200 answer means the file changed (or ranges are unsupported): start over.
+ * - Checks the final length against Content-Length / Content-Range, then renames the `.part`
+ *   into place (atomic on one file system).
+ * - Refuses to overwrite an existing file unless `force`.
+ * - A transfer that receives nothing for `idleTimeoutMs` is dropped and retried (resuming),
+ *   as are connection errors, truncated bodies, 408/429/5xx; a few times, with full-jitter backoff.
+ * - The AbortSignal stops at once and keeps the `.part` for a later resume.
+ * - `fetch` is injected (the SDK's, with its proxy dispatcher); the `authorization` header
+ *   is only ever sent to `auth.origin` (the API's own origin), never to a storage host.
+ *
+ * This module imports nothing from the SDK: its errors are plain Error subclasses with a
+ * stable `code` and `suggestions`, mapped to exit codes in src/lib/cli/exit-codes.ts.
+ */
+import { createWriteStream } from "node:fs";
+import { lstat, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { basename } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { writeFileAtomic } from "../fs/index.js";
+
+export type DownloadFetch = (url: string, init: RequestInit) => Promise<Response>;
+
+export interface DownloadProgress {
+  /** Bytes in the file so far (resumed bytes included). */
+  bytes: number;
+  /** The full size, when the server said. */
+  total: number | undefined;
+  /** Bytes that were already in the `.part` when this transfer started. */
+  resumedFrom: number;
+}
+
+export interface DownloadOptions {
+  url: string;
+  /** The destination file. */
+  path: string;
+  /** Overwrite an existing file. */
+  force?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (progress: DownloadProgress) => void;
+  /** Default: global fetch. */
+  fetch?: DownloadFetch;
+  /** Credentials sent only to this origin (the API's own). */
+  auth?: { origin: string; authorization: string };
+  /** Extra headers (User-Agent...). */
+  headers?: Record<string, string>;
+  /** Give up on a transfer that receives nothing for this long (then retry). Default 30 000 ms. */
+  idleTimeoutMs?: number;
+  /** Retries after the first attempt. Default 4. */
+  maxRetries?: number;
+  /** Backoff: full jitter between 0 and min(cap, base * 2^(n-1)). Defaults 1 000 / 15 000 ms. */
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  random?: () => number;
+}
+
+export interface DownloadResult {
+  path: string;
+  bytes: number;
+  /** Bytes reused from an earlier `.part`. */
+  resumedFrom: number;
+  /** Transfers made (1 = no retry). */
+  attempts: number;
+}
+
+/** Stable codes: "usage", "download_failed", "download_stalled", "length_mismatch", "aborted". */
+export class DownloadError extends Error {
+  readonly code: string;
+  readonly suggestions: string[];
+  constructor(code: string, message: string, suggestions: string[] = [], options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "DownloadError";
+    this.code = code;
+    this.suggestions = suggestions;
+  }
+}
+
+interface PartMeta {
+  url: string;
+  /** Strong ETag or Last-Modified date: the If-Range validator. */
+  validator?: string;
+  total?: number;
+}
+
+const MAX_REDIRECTS = 5;
+
+export function partPathFor(path: string): string {
+  return `${path}.part`;
+}
+function metaPathFor(path: string): string {
+  return `${path}.part.json`;
+}
+
+async function sizeOf(path: string): Promise<number | null> {
+  try {
+    return (await stat(path)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+}
+
+async function readMeta(path: string): Promise<PartMeta | null> {
+  try {
+    const v = JSON.parse(await readFile(metaPathFor(path), "utf8")) as PartMeta;
+    return v && typeof v === "object" ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** "bytes 100-199/1000" -> {start, end, total}; total null for "*". */
+export function parseContentRange(
+  value: string | null,
+): { start: number; end: number; total: number | null } | { unsatisfied: true; total: number } | null {
+  if (!value) return null;
+  const m = /^\s*bytes\s+(\d+)-(\d+)\/(\d+|\*)\s*$/i.exec(value);
+  if (m) return { start: Number(m[1]), end: Number(m[2]), total: m[3] === "*" ? null : Number(m[3]) };
+  const u = /^\s*bytes\s+\*\/(\d+)\s*$/i.exec(value);
+  if (u) return { unsatisfied: true, total: Number(u[1]) };
+  return null;
+}
+
+/** The validator usable in If-Range: a strong ETag, else Last-Modified. */
+function validatorOf(res: Response): string | undefined {
+  const etag = res.headers.get("etag");
+  if (etag && !etag.startsWith("W/")) return etag;
+  return res.headers.get("last-modified") ?? undefined;
+}
+
+class Retryable extends Error {
+  constructor(
+    message: string,
+    readonly code = "download_failed",
+    readonly waitMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+function describe(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`; // no query: signed URLs carry secrets there
+  } catch {
+    return "the download URL";
+  }
+}
+
+export async function downloadFile(options: DownloadOptions): Promise<DownloadResult> {
+  const dest = options.path;
+  const part = partPathFor(dest);
+  const fetchFn: DownloadFetch = options.fetch ?? ((u, i) => globalThis.fetch(u, i));
+  const idleMs = options.idleTimeoutMs ?? 30_000;
+  const maxRetries = Math.max(0, options.maxRetries ?? 4);
+  const random = options.random ?? Math.random;
+  const signal = options.signal;
+  const abortedError = () =>
+    new DownloadError("aborted", `Download stopped; the partial file ${basename(part)} is kept`, [
+      "Run the same command again to resume",
+    ]);
+
+  if (!options.force) {
+    let exists = false;
+    try {
+      await lstat(dest);
+      exists = true;
+    } catch {}
+    if (exists) {
+      throw new DownloadError("usage", `${dest} already exists; nothing was downloaded`, [
+        "Pass --force to overwrite it, or choose another file name with --output",
+      ]);
+    }
+  }
+
+  let meta: PartMeta | null = await readMeta(dest);
+  let attempts = 0;
+  for (;;) {
+    if (signal?.aborted) throw abortedError();
+    attempts++;
+    let have = (await sizeOf(part)) ?? 0;
+    if (have > 0 && !meta?.validator) {
+      // Bytes of unknown origin: we cannot ask for "the rest of the same file".
+      await rm(part, { force: true });
+      have = 0;
+    }
+    try {
+      const written = await transfer({ ...options, fetchFn, part, have, meta, idleMs, signal, dest });
+      await rename(part, dest);
+      await unlink(metaPathFor(dest)).catch(() => {});
+      return { path: dest, bytes: written.bytes, resumedFrom: written.resumedFrom, attempts };
+    } catch (err) {
+      if (signal?.aborted) throw abortedError();
+      if (err instanceof DownloadError) throw err;
+      meta = await readMeta(dest);
+      const retryable = err instanceof Retryable;
+      const e = err as Error;
+      if (!retryable || attempts > maxRetries) {
+        if (err instanceof Retryable) {
+          throw new DownloadError(
+            err.code,
+            `Download of ${describe(options.url)} failed after ${attempts} attempt${attempts > 1 ? "s" : ""}: ${e.message}; the partial file ${basename(part)} is kept`,
+            ["Run the same command again to resume", "Check your connection"],
+            { cause: err },
+          );
+        }
+        throw err;
+      }
+      const bound = Math.min(
+        options.backoffCapMs ?? 15_000,
+        (options.backoffBaseMs ?? 1_000) * 2 ** (attempts - 1),
+      );
+      const wait = Math.max(
+        err instanceof Retryable && err.waitMs !== undefined ? err.waitMs : 0,
+        Math.floor(random() * bound),
+      );
+      await sleep(wait, signal).catch(() => {
+        throw abortedError();
+      });
+    }
+  }
+}
+
+interface TransferArgs extends DownloadOptions {
+  fetchFn: DownloadFetch;
+  part: string;
+  have: number;
+  meta: PartMeta | null;
+  idleMs: number;
+  dest: string;
+}
+
+/** One transfer: request (following redirects by hand), then stream into the .part. */
+async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: number }> {
+  const ctl = new AbortController();
+  const onAbort = () => ctl.abort(a.signal?.reason);
+  a.signal?.addEventListener("abort", onAbort, { once: true });
+  let stalled = false;
+  let idleTimer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      stalled = true;
+      ctl.abort(new Error("stalled"));
+    }, a.idleMs);
+  };
+  try {
+    arm();
+    let url = a.url;
+    let res: Response | undefined;
+    for (let hop = 0; ; hop++) {
+      const headers: Record<string, string> = { ...(a.headers ?? {}) };
+      if (a.auth && new URL(url).origin === a.auth.origin) headers.authorization = a.auth.authorization;
+      if (a.have > 0 && a.meta?.validator) {
+        headers.range = `bytes=${a.have}-`;
+        headers["if-range"] = a.meta.validator;
+      }
+      try {
+        res = await a.fetchFn(url, { method: "GET", headers, redirect: "manual", signal: ctl.signal });
+      } catch (err) {
+        if (a.signal?.aborted) throw err;
+        if (stalled) throw new Retryable(`no data for ${Math.round(a.idleMs / 1000)} s`, "download_stalled");
+        throw new Retryable(`could not reach ${new URL(url).host} (${(err as Error).message})`);
+      }
+      const location = res.headers.get("location");
+      if (res.status >= 300 && res.status < 400 && location) {
+        await res.body?.cancel().catch(() => {});
+        if (hop >= MAX_REDIRECTS) throw new DownloadError("download_failed", "Too many redirects");
+        url = new URL(location, url).href;
+        continue;
+      }
+      break;
+    }
+    const r = res as Response;
+    arm();
+
+    let start: number;
+    let total: number | undefined;
+    if (r.status === 206) {
+      const cr = parseContentRange(r.headers.get("content-range"));
+      if (!cr || "unsatisfied" in cr || cr.start !== a.have) {
+        // Not the range we asked for: start over.
+        await r.body?.cancel().catch(() => {});
+        await rm(a.part, { force: true });
+        await rm(metaPathFor(a.dest), { force: true });
+        throw new Retryable("the server answered a different range than asked");
+      }
+      start = a.have;
+      total = cr.total ?? undefined;
+    } else if (r.status === 200) {
+      start = 0; // the file changed, or ranges are not supported: start over
+      const cl = r.headers.get("content-length");
+      total = cl !== null && /^\d+$/.test(cl) ? Number(cl) : undefined;
+    } else if (r.status === 416) {
+      await r.body?.cancel().catch(() => {});
+      const cr = parseContentRange(r.headers.get("content-range"));
+      if (cr && "unsatisfied" in cr && cr.total === a.have && a.have > 0) {
+        // The .part already holds the whole file.
+        return { bytes: a.have, resumedFrom: a.have };
+      }
+      await rm(a.part, { force: true });
+      await rm(metaPathFor(a.dest), { force: true });
+      throw new Retryable("the server refused the range of the partial file; starting over");
+    } else {
+      await r.body?.cancel().catch(() => {});
+      const ra = r.headers.get("retry-after");
+      const waitMs = ra && /^\d+$/.test(ra.trim()) ? Number(ra) * 1000 : undefined;
+      const msg = `${r.status} ${r.statusText || "error"} from ${describe(a.url)}`;
+      if (r.status === 408 || r.status === 429 || r.status >= 500)
+        throw new Retryable(msg, "download_failed", waitMs);
+      throw new DownloadError("download_failed", `Download failed: ${msg}`, [
+        r.status === 404 || r.status === 403 || r.status === 410
+          ? "The link may have expired: get a fresh one with gigareels watch <renderId>"
+          : "Try again later",
+      ]);
+    }
+    if (!r.body) throw new Retryable("the answer had no body");
+
+    const newMeta: PartMeta = { url: a.url, validator: validatorOf(r), total };
+    if (start === 0 || JSON.stringify(newMeta) !== JSON.stringify(a.meta)) {
+      await writeFileAtomic(metaPathFor(a.dest), JSON.stringify(newMeta), { mode: 0o600 }).catch(() => {});
+    }
+
+    let bytes = start;
+    const progress = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        arm();
+        bytes += chunk.length;
+        if (total !== undefined && bytes > total) {
+          cb(new DownloadError("length_mismatch", `The server sent more than the announced ${total} bytes`));
+          return;
+        }
+        try {
+          a.onProgress?.({ bytes, total, resumedFrom: start });
+        } catch {}
+        cb(null, chunk);
+      },
+    });
+    try {
+      a.onProgress?.({ bytes, total, resumedFrom: start });
+    } catch {}
+    const out = createWriteStream(a.part, {
+      flags: start > 0 ? "a" : "w",
+      mode: 0o644,
+      highWaterMark: 1 << 20,
+    });
+    try {
+      await pipeline(Readable.fromWeb(r.body as import("node:stream/web").ReadableStream), progress, out, {
+        signal: ctl.signal,
+      });
+    } catch (err) {
+      if (a.signal?.aborted) throw err;
+      if (err instanceof DownloadError) {
+        await rm(a.part, { force: true });
+        await rm(metaPathFor(a.dest), { force: true });
+        throw err;
+      }
+      if (stalled) throw new Retryable(`no data for ${Math.round(a.idleMs / 1000)} s`, "download_stalled");
+      throw new Retryable(`the transfer broke off after ${bytes} bytes (${(err as Error).message})`);
+    }
+    // A body that ended early is a broken transfer (resume); a full one is checked against the size.
+    const onDisk = (await sizeOf(a.part)) ?? 0;
+    if (total !== undefined && onDisk < total) {
+      throw new Retryable(`the transfer ended after ${onDisk} of ${total} bytes`, "length_mismatch");
+    }
+    if (total !== undefined && onDisk !== total) {
+      await rm(a.part, { force: true });
+      throw new DownloadError(
+        "length_mismatch",
+        `The downloaded file has ${onDisk} bytes but the server announced ${total}; it was discarded`,
+        ["Try again; if it persists the server is sending a damaged file"],
+      );
+    }
+    const fh = await open(a.part, "r+");
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return { bytes: onDisk, resumedFrom: start };
+  } finally {
+    if (idleTimer) clearTimeout(idleTimer);
+    a.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
