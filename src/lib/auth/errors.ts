@@ -81,3 +81,13 @@ export class ApiKeyEnvSetError extends GigaReelsError {
     });
   }
 }
+
+/** A key given on stdin (--with-token) or pasted that is not a GigaReels key (exit 2). */
+export class TokenInputError extends GigaReelsError {
+  override code = "usage";
+}
+
+/** The person chose to keep the profile's existing key (exit 1). */
+export class LoginCancelledError extends GigaReelsError {
+  override code = "login_cancelled";
+}

@@ -1,0 +1,124 @@
+/**
+ * `gigareels logout`, without oclif: revokes the stored key on the server (a failure there
+ * is a warning), then removes it from the keychain and credentials.json, for one profile or
+ * all. Logging out when logged out succeeds and says so.
+ */
+import { maskKey } from "../credentials/key-format.js";
+import type { ResolvedKey } from "../credentials/types.js";
+import { DEFAULT_BASE_URL } from "../sdk/config.js";
+import type { GigaReelsOptions } from "../sdk/types.js";
+import { KEY_ENV_VARS } from "./login.js";
+import { revokeKey } from "./oauth.js";
+import { type AuthServices, defaultAuthServices, type StoreOptions } from "./services.js";
+
+export interface LogoutOptions {
+  /** --profile; default GIGAREELS_PROFILE, else the active profile. */
+  profile?: string;
+  /** --all: every profile. */
+  all?: boolean;
+  env?: NodeJS.ProcessEnv;
+  configDir?: string;
+  signal?: AbortSignal;
+  /** Wait for the revocation at most this long. Default 15 s. */
+  revokeTimeoutMs?: number;
+  warn: (line: string) => void;
+  services?: Partial<AuthServices>;
+  client?: Partial<GigaReelsOptions>;
+}
+
+export interface LoggedOutProfile {
+  profile: string;
+  /** Host the key belonged to. */
+  host?: string;
+  /** `giga_****abcd`, when a key was stored. */
+  key?: string;
+  /** true: revoked on the server; false: the server could not revoke it; null: there was no key. */
+  revoked: boolean | null;
+  revokeError?: string;
+  /** Where the key or its entry was removed from. */
+  removedFrom: Array<"keychain" | "file">;
+}
+
+export interface LogoutResult {
+  profiles: LoggedOutProfile[];
+  /** Nothing was stored: there was nothing to do. */
+  alreadyLoggedOut: boolean;
+  credentialsPath: string;
+  /** A key variable that is still set and still authenticates every command. */
+  envKeyStillSet?: string;
+}
+
+export async function logout(options: LogoutOptions): Promise<LogoutResult> {
+  const env = options.env ?? process.env;
+  const services = { ...defaultAuthServices(options.client), ...options.services };
+  const store: StoreOptions = { configDir: options.configDir, env, onWarning: options.warn };
+  const quiet: StoreOptions = { configDir: options.configDir, env };
+
+  const names = options.all
+    ? (await services.profiles(quiet)).map((p) => p.name)
+    : [await services.activeProfile(options.profile, quiet)];
+
+  const found = new Map<string, ResolvedKey>();
+  for (const name of names) {
+    try {
+      const stored = await services.storedKey(name, store);
+      if (stored) found.set(name, stored);
+    } catch (err) {
+      options.warn(`Could not read the stored key of profile ${name}: ${(err as Error).message}`);
+    }
+  }
+
+  const results = new Map<string, LoggedOutProfile>();
+  for (const name of names) {
+    const stored = found.get(name);
+    const entry: LoggedOutProfile = { profile: name, revoked: null, removedFrom: [] };
+    if (stored) {
+      const baseUrl = stored.baseUrl ?? stored.record?.baseUrl ?? DEFAULT_BASE_URL;
+      entry.host = hostOf(baseUrl);
+      entry.key = maskKey(stored.key);
+      const limit = AbortSignal.timeout(options.revokeTimeoutMs ?? 15_000);
+      const signal = options.signal ? AbortSignal.any([options.signal, limit]) : limit;
+      try {
+        await revokeKey(services.oauthPost(baseUrl), stored.key, { signal });
+        entry.revoked = true;
+      } catch (err) {
+        if (options.signal?.aborted) throw err;
+        entry.revoked = false;
+        entry.revokeError = (err as Error).message;
+        options.warn(
+          `Could not revoke ${entry.key} on ${entry.host} (${entry.revokeError}); it was still removed from this machine. Revoke it in the dashboard (Settings -> API Keys).`,
+        );
+      }
+    }
+    results.set(name, entry);
+  }
+
+  const removed = await services.remove(options.all ? { all: true } : { profile: names[0]! }, store);
+  for (const name of removed.fileProfiles) {
+    const e = results.get(name) ?? { profile: name, revoked: null, removedFrom: [] };
+    e.removedFrom.push("file");
+    results.set(name, e);
+  }
+  for (const name of removed.keychainProfiles) {
+    const e = results.get(name) ?? { profile: name, revoked: null, removedFrom: [] };
+    e.removedFrom.push("keychain");
+    results.set(name, e);
+  }
+
+  const profiles = [...results.values()].sort((a, b) => a.profile.localeCompare(b.profile));
+  const envVar = KEY_ENV_VARS.find((v) => env[v]);
+  return {
+    profiles,
+    alreadyLoggedOut: found.size === 0 && profiles.every((p) => p.removedFrom.length === 0),
+    credentialsPath: removed.path,
+    ...(envVar ? { envKeyStillSet: envVar } : {}),
+  };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
