@@ -568,6 +568,10 @@ export class Transport {
       } else {
         const f = failure as GigaReelsError;
         this.#log(`<- ${f.message} (${elapsed} ms)`);
+        if (f instanceof ConnectionError && f.reason === "tls") {
+          this.#log("not retrying: a certificate problem does not go away by itself");
+          throw f;
+        }
         if (!retryable || attempt >= total) {
           if (!retryable) this.#log(`not retrying ${method} ${url}: not safe to repeat`);
           throw f;
