@@ -1,7 +1,7 @@
-/** Where `gigareels emulator` leaves its full keys: a 0600 file in the config folder. */
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+/** Where `gigareels emulator` leaves its ready-to-use key: a 0600 file in the config folder. */
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { ensurePrivateDir, writeFileAtomic } from "../fs/index.js";
 
 export const KEYS_FILE_NAME = "emulator-keys.txt";
 
@@ -16,15 +16,14 @@ export function emulatorKeysFile(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * Writes the keys, one a line (the first is the ready-to-use one), readable by the owner only.
+ * Writes `key` (the ready-to-use one) as the file's only line, readable by the owner only
+ * (0600, written atomically), so `gigareels login --local --with-token < FILE` works.
  * Returns the file's path.
  */
-export async function writeKeysFile(keys: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function writeKeysFile(key: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const dir = emulatorConfigDir(env);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await ensurePrivateDir(dir);
   const file = join(dir, KEYS_FILE_NAME);
-  await writeFile(file, `${keys.join("\n")}\n`, { mode: 0o600 });
-  // writeFile keeps the mode of an existing file: set it explicitly.
-  await chmod(file, 0o600);
+  await writeFileAtomic(file, `${key}\n`, { mode: 0o600 });
   return file;
 }

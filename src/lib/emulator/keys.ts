@@ -1,9 +1,9 @@
 /** API keys and the accounts that own them. */
 import { randomBytes, randomUUID } from "node:crypto";
+import { isValidKeyFormat } from "../credentials/key-format.js";
 import type { EmulatorKey } from "./types.js";
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-export const KEY_PATTERN = /^giga_[A-Za-z0-9]{32}$/;
 
 export const DEMO_EMAIL = "demo@gigareels.local";
 
@@ -65,7 +65,7 @@ export class KeyStore {
     key: string,
     options: { createdAt?: Date; plan?: string; email?: string; name?: string; keyName?: string } = {},
   ): EmulatorKey {
-    if (!KEY_PATTERN.test(key))
+    if (!isValidKeyFormat(key))
       throw new Error("An emulator key must be giga_ followed by 32 letters or digits");
     const account = this.account(options.email ?? DEMO_EMAIL, options.name);
     this.keyCounter++;
@@ -103,7 +103,7 @@ export class KeyStore {
   authenticate(header: string | undefined): EmulatorKey | undefined {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
     const key = match?.[1];
-    if (!key || !KEY_PATTERN.test(key)) return undefined;
+    if (!key || !isValidKeyFormat(key)) return undefined;
     const info = this.keys.get(key);
     return info && !info.revoked ? info : undefined;
   }
