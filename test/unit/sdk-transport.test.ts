@@ -170,6 +170,40 @@ describe("error mapping", () => {
   });
 });
 
+describe("raw and form answers", () => {
+  it("send() returns an error status with headers and bytes instead of throwing", async () => {
+    srv.handle((_q, s) => json(s, 418, { error: "teapot" }, { "x-thing": "1" }));
+    const r = await transport().send({
+      method: "DELETE",
+      path: "/api/x",
+      query: { a: [1, 2], b: undefined },
+    });
+    expect(r.status).toBe(418);
+    expect(r.headers["x-thing"]).toBe("1");
+    expect(JSON.parse(r.text())).toEqual({ error: "teapot" });
+    expect(srv.seen[0]!.url).toBe("/api/x?a=1&a=2");
+  });
+  it("form() throws a short error for a 5xx HTML page", async () => {
+    srv.handle((_q, s) => {
+      s.writeHead(503, { "content-type": "text/html" });
+      s.end("<h1>down</h1>");
+    });
+    const err = await transport()
+      .form("/api/oauth/token", { a: "b" })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(ServerError);
+    expect(err.message).toBe("503 Service Unavailable (text/html answer from the server, not JSON)");
+    expect(srv.seen).toHaveLength(1);
+  });
+  it("refuses an absolute path on another origin before sending", async () => {
+    const err = await transport()
+      .request({ method: "GET", path: `${other.url}/api/me` })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(CrossOriginRedirectError);
+    expect(other.seen).toHaveLength(0);
+  });
+});
+
 describe("redirects", () => {
   it("follows a same-origin redirect with the key", async () => {
     srv.handle((q, s) => {
@@ -272,13 +306,25 @@ describe("retries", () => {
     }
   });
   it("fails at once with the wait when the server asks for more than it will wait", async () => {
-    srv.handle((_q, s) => json(s, 429, { error: "Rate limit exceeded. Try again in 60 seconds." }));
+    srv.handle((_q, s) =>
+      json(
+        s,
+        429,
+        { error: "Rate limit exceeded. Try again in 60 seconds." },
+        {
+          "x-ratelimit-limit": "10",
+          "x-ratelimit-remaining": "0",
+        },
+      ),
+    );
     const err = await transport({ retry: { maxServerWaitMs: 5000 } })
-      .request({ method: "GET", path: "/api/me" })
+      .request({ method: "POST", path: "/api/render", json: {}, idempotencyKey: "k" })
       .catch((e) => e);
     expect(err).toBeInstanceOf(RateLimitError);
     expect(err.message).toBe("429 Rate limit exceeded. Try again in 60 seconds.");
     expect(err.retryAfterMs).toBe(60_000);
+    expect(err.rateLimit).toEqual({ limit: 10, remaining: 0, resetAt: null });
+    expect(err.suggestions[0]).toBe("Wait 60 s and try again");
     expect(srv.seen).toHaveLength(1);
   });
   it("times out an attempt that gets no answer, and retries a GET", async () => {
