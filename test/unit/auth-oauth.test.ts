@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LoginDeniedError, LoginExpiredError, TokenExchangeError } from "../../src/lib/auth/errors.js";
 import {
-  abortableSleep,
   type DeviceAuthorization,
   DEVICE_GRANT,
   exchangeCode,
@@ -181,15 +180,6 @@ describe("device flow", () => {
     setTimeout(() => ac.abort(new AbortedError("Interrupted")), 10);
     await expect(polling).rejects.toBeInstanceOf(AbortedError);
     expect(calls.length).toBe(0);
-  });
-});
-
-describe("abortableSleep", () => {
-  it("resolves after the wait, and rejects at once when already aborted", async () => {
-    await expect(abortableSleep(1)).resolves.toBeUndefined();
-    const ac = new AbortController();
-    ac.abort(new AbortedError("x"));
-    await expect(abortableSleep(10_000, ac.signal)).rejects.toBeInstanceOf(AbortedError);
   });
 });
 

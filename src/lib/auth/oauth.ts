@@ -6,6 +6,7 @@
 import { isValidKeyFormat } from "../credentials/key-format.js";
 import type { Account } from "../credentials/types.js";
 import { MalformedResponseError } from "../sdk/errors.js";
+import { sleep as sdkSleep } from "../sdk/transport.js";
 import { LoginDeniedError, LoginExpiredError, TokenExchangeError } from "./errors.js";
 import { CLIENT_ID } from "./pkce.js";
 
@@ -140,25 +141,8 @@ export async function requestDeviceCode(
 
 const TRANSIENT = new Set(["server_error", "connection_error", "timeout", "rate_limited"]);
 
-/** Sleeps `ms`; rejects with `signal.reason` when the signal fires. */
+/** Sleeps `ms`; rejects when the signal fires. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
-
-export const abortableSleep: Sleep = (ms, signal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 
 export interface PollOptions {
   clientId?: string;
@@ -183,7 +167,7 @@ export async function pollDeviceToken(
   auth: DeviceAuthorization,
   options: PollOptions = {},
 ): Promise<IssuedKey> {
-  const sleep = options.sleep ?? abortableSleep;
+  const sleep = options.sleep ?? sdkSleep;
   const now = options.now ?? Date.now;
   const slowDownMs = options.slowDownMs ?? 5000;
   const expiresAt = now() + auth.expiresIn * 1000;

@@ -1,0 +1,115 @@
+/** logout against the emulator: revoke, remove locally, --all, already logged out, env key. */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { login } from "../../src/lib/auth/login.js";
+import { logout } from "../../src/lib/auth/logout.js";
+import { tempConfigDir } from "../helpers/cli.js";
+import { startEmulator, useEmulator } from "../helpers/emulator.js";
+
+const emulator = useEmulator();
+let config: { dir: string; cleanup: () => void };
+let warnings: string[];
+beforeEach(() => {
+  config = tempConfigDir();
+  warnings = [];
+});
+afterEach(() => config.cleanup());
+
+const env = { GIGAREELS_CREDENTIAL_STORE: "file" };
+const credentialsFile = () => join(config.dir, "credentials.json");
+const profiles = () =>
+  existsSync(credentialsFile())
+    ? Object.keys(JSON.parse(readFileSync(credentialsFile(), "utf8")).profiles)
+    : [];
+
+async function loginWith(key: string, profile = "default", baseUrl = emulator().url) {
+  await login({
+    method: "token",
+    readToken: async () => key,
+    baseUrl,
+    profile,
+    timeoutMs: 10_000,
+    configDir: config.dir,
+    env,
+    ui: { notice: () => {}, progress: () => {}, warn: () => {} },
+  });
+}
+
+const out = (extra: Parameters<typeof logout>[0] extends infer T ? Partial<T> : never = {}) =>
+  logout({ configDir: config.dir, env, warn: (l) => warnings.push(l), ...extra });
+
+describe("logout", () => {
+  it("revokes the key on the server and removes it locally", async () => {
+    const key = emulator().createKey();
+    await loginWith(key);
+    const r = await out();
+    expect(r.alreadyLoggedOut).toBe(false);
+    expect(r.profiles).toEqual([
+      {
+        profile: "default",
+        host: new URL(emulator().url).host,
+        key: `giga_****${key.slice(-4)}`,
+        revoked: true,
+        removedFrom: ["file"],
+      },
+    ]);
+    expect(emulator().keyInfo(key)?.revoked).toBe(true);
+    expect(existsSync(credentialsFile())).toBe(false);
+    expect(warnings).toEqual([]);
+  });
+
+  it("when logged out already, says so and succeeds", async () => {
+    const r = await out();
+    expect(r.alreadyLoggedOut).toBe(true);
+    expect(r.profiles.every((p) => p.revoked === null)).toBe(true);
+  });
+
+  it("a server that cannot revoke is a warning; the key is still removed locally", async () => {
+    const other = await startEmulator({ port: 0 });
+    const key = other.createKey();
+    await loginWith(key, "default", other.url);
+    await other.stop();
+    const r = await out();
+    expect(r.profiles[0]).toMatchObject({ revoked: false, removedFrom: ["file"] });
+    expect(warnings.join("\n")).toContain(`Could not revoke giga_****${key.slice(-4)}`);
+    expect(warnings.join("\n")).not.toContain(key);
+    expect(profiles()).toEqual([]);
+  });
+
+  it("logs out of one profile by name and leaves the others", async () => {
+    const a = emulator().createKey();
+    const b = emulator().createKey();
+    await loginWith(a, "default");
+    await loginWith(b, "staging");
+    const r = await out({ profile: "staging" });
+    expect(r.profiles.map((p) => p.profile)).toEqual(["staging"]);
+    expect(emulator().keyInfo(b)?.revoked).toBe(true);
+    expect(emulator().keyInfo(a)?.revoked).toBe(false);
+    expect(profiles()).toEqual(["default"]);
+  });
+
+  it("--all revokes and removes every profile", async () => {
+    const a = emulator().createKey();
+    const b = emulator().createKey();
+    await loginWith(a, "default");
+    await loginWith(b, "staging");
+    const r = await out({ all: true });
+    expect(r.profiles.map((p) => [p.profile, p.revoked])).toEqual([
+      ["default", true],
+      ["staging", true],
+    ]);
+    expect(emulator().keyInfo(a)?.revoked).toBe(true);
+    expect(emulator().keyInfo(b)?.revoked).toBe(true);
+    expect(existsSync(credentialsFile())).toBe(false);
+  });
+
+  it("says when GIGAREELS_API_KEY still authenticates, and still logs out the stored key", async () => {
+    const stored = emulator().createKey();
+    await loginWith(stored);
+    const r = await out({ env: { ...env, GIGAREELS_API_KEY: emulator().createKey() } });
+    expect(r.envKeyStillSet).toBe("GIGAREELS_API_KEY");
+    expect(emulator().keyInfo(stored)?.revoked).toBe(true);
+    expect(profiles()).toEqual([]);
+  });
+});
