@@ -42,6 +42,9 @@ const BY_CODE: Record<string, ExitCodeValue> = {
   outage: ExitCode.UNREACHABLE,
   malformed_response: ExitCode.UNREACHABLE,
   cross_origin_redirect: ExitCode.UNREACHABLE,
+  download_failed: ExitCode.UNREACHABLE,
+  download_stalled: ExitCode.UNREACHABLE,
+  length_mismatch: ExitCode.UNREACHABLE,
   // render
   render_failed: ExitCode.RENDER_FAILED,
   // time limit
