@@ -170,6 +170,26 @@ describe("faults and retries", () => {
     expect(posts[1]!.headers["idempotency-key"]).toBe(r.idempotencyKey);
   });
 
+  it("an attempt that times out while the server is still creating the render is retried into one render", async () => {
+    const emu = emulator();
+    const before = emu.renders().length;
+    const postsBefore = requestsTo("/api/render", "POST").length;
+    emu.addFault({ route: "/api/render", method: "POST", times: 1, fault: { kind: "latency", ms: 400 } });
+    const r = await client({ timeoutMs: 200, retry: { minGapMs: 400, random: () => 0 } }).render({
+      type: "educational-brainrot",
+      prompt: "slow",
+      characterPack: "rick-and-morty",
+      backgroundVideoPack: "minecraft-parkour",
+    });
+    // Let the first (abandoned) request finish on the server side before counting.
+    await new Promise((res) => setTimeout(res, 300));
+    expect(emu.renders()).toHaveLength(before + 1);
+    expect(emu.renders().at(-1)?.id).toBe(r.renderId);
+    const posts = requestsTo("/api/render", "POST").slice(postsBefore);
+    expect(posts).toHaveLength(2);
+    expect(new Set(posts.map((p) => p.headers["idempotency-key"]))).toEqual(new Set([r.idempotencyKey]));
+  });
+
   it("a connection reset before the server read the request is retried into one render", async () => {
     const emu = emulator();
     const before = emu.renders().length;
