@@ -15,7 +15,11 @@ function readVersion(): string {
   }
 }
 
-export const SDK_VERSION: string = readVersion();
+/** A bundler may define this (esbuild `define`) where package.json is not on disk (single executable). */
+declare const __GIGAREELS_VERSION__: string | undefined;
+
+export const SDK_VERSION: string =
+  typeof __GIGAREELS_VERSION__ === "string" ? __GIGAREELS_VERSION__ : readVersion();
 
 /** `gigareels-sdk/<version> node/<version> <platform>-<arch>`, plus an optional product token. */
 export function userAgent(extra?: string): string {
