@@ -79,8 +79,8 @@ describe("nextPoll: cadence", () => {
   });
 
   it("never polls faster than the watcher's share of the minute limit", () => {
-    expect(minuteFloorMs(1)).toBeGreaterThanOrEqual(1000);
-    expect(minuteFloorMs(3)).toBeGreaterThanOrEqual(3000);
+    expect(minuteFloorMs(1)).toBe(1000);
+    expect(minuteFloorMs(3)).toBe(3000);
     const d = nextPoll(base({ polled: true, elapsedMs: 2_000, watchers: 3 }));
     expect(d.reason).toBe("budget");
     expect(d.delayMs).toBe(minuteFloorMs(3));
@@ -108,13 +108,20 @@ describe("nextPoll: server-asked waits and rate-limit headers", () => {
     expect(d).toEqual({ delayMs: 17_000, reason: "rate-limit" });
   });
 
-  it("spreads the remaining requests of the window over the time left", () => {
-    const rateLimit = { limit: 60, remaining: 11, resetAt: NOW + 50_000 };
+  it("spreads the remaining requests of the window over the time left once half of it is used", () => {
+    const rateLimit = { limit: 60, remaining: 10, resetAt: NOW + 50_000 };
     expect(headerPacing(rateLimit, NOW, 1)).toEqual({ kind: "pace", floorMs: 5000 });
     const d = nextPoll(base({ polled: true, elapsedMs: 10_000, rateLimit }));
     expect(d).toEqual({ delayMs: 5000, reason: "budget" });
     // split between watchers
-    expect(headerPacing({ ...rateLimit, remaining: 13 }, NOW, 3)).toEqual({ kind: "pace", floorMs: 15_000 });
+    expect(headerPacing({ ...rateLimit, remaining: 15 }, NOW, 3)).toEqual({ kind: "pace", floorMs: 10_000 });
+    // with half the window or more left, the static share is enough
+    expect(headerPacing({ ...rateLimit, remaining: 30 }, NOW, 1)).toBeNull();
+    // a window whose limit is unknown is always paced
+    expect(headerPacing({ limit: null, remaining: 40, resetAt: NOW + 40_000 }, NOW, 2)).toEqual({
+      kind: "pace",
+      floorMs: 2000,
+    });
   });
 
   it("ignores headers whose window has already reset, and headers without numbers", () => {

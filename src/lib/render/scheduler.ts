@@ -10,11 +10,14 @@
  * 2. When the last seen rate-limit headers say the window is (nearly) exhausted, wait for
  *    its reset.
  * 3. Transient failures back off with full jitter (random between 0 and an exponential bound).
- * 4. Otherwise the interval grows with the render's age: ~1 s at first, +1 s per 15 s of age,
- *    up to a cap (10 s alone; longer when several watchers share the hourly budget).
- * Every delay is also at least the watcher's share of the per-key budget: the minute limit
- * split between the watchers of the key, and the remaining requests of the current window
- * (from X-RateLimit-Remaining/Reset) spread evenly over the time left, split between them.
+ * 4. Otherwise the interval grows with the render's age: ~1 s at first, +1 s per 16 s of age,
+ *    up to a cap (10 s; for renders older than ten minutes, longer when several watchers
+ *    share the hourly budget).
+ * Every delay also respects the key's budget: (a) the watcher's static share of the minute
+ * limit (W watchers: one poll per W seconds each); (b) once half of the current window is
+ * used, its remaining requests (X-RateLimit-Remaining until -Reset) spread evenly over the
+ * time left, split between the watchers; (c) the sliding minute of all watchers' recent
+ * requests (from the shared budget file) kept at 90 % of the limit.
  */
 
 /** The published status-endpoint limits per key. */
@@ -80,6 +83,8 @@ export const SCHEDULE = {
   maxIntervalMs: 10_000,
   /** Fraction of the minute limit we allow ourselves (room for rounding and clock drift). */
   budgetShare: 0.9,
+  /** Each of W watchers polls at most once per W x 60 s / (limit x this): the static share. */
+  minuteFloorShare: 1.0,
   /** Fraction of the hourly limit we plan to spend. */
   hourShare: 0.95,
   /** Renders younger than this always get the 10 s cap... */
@@ -126,13 +131,14 @@ export function ageIntervalMs(ageMs: number, watchers = 1, limits: RateLimitLimi
 /** The watcher's share of the minute limit: W watchers may each send one request per this many ms. */
 export function minuteFloorMs(watchers: number, limits: RateLimitLimits = STATUS_LIMITS): number {
   const w = Math.max(1, Math.floor(watchers));
-  return Math.ceil((60_000 * w) / (limits.perMinute * SCHEDULE.budgetShare));
+  return Math.ceil((60_000 * w) / (limits.perMinute * SCHEDULE.minuteFloorShare));
 }
 
 /**
  * Spreads what is left of the current window (X-RateLimit-Remaining until -Reset) evenly
- * between the watchers. Returns null when the headers say nothing usable; "exhausted"
- * (with the wait until the reset) when the few requests left are kept in reserve.
+ * between the watchers once half of it is used. Returns null when the headers say nothing
+ * usable or more than half is left; "exhausted" (with the wait until the reset) when only
+ * the reserve (one request per watcher, for counts that are a little stale) is left.
  */
 export function headerPacing(
   rl: RateLimitSnapshot | undefined,
@@ -144,9 +150,10 @@ export function headerPacing(
   if (untilReset <= 0) return null; // the window has reset since: the headers are stale
   const w = Math.max(1, Math.floor(watchers));
   const reserve = w; // one request per watcher kept back for the rounding of shared counts
-  const usable = rl.remaining - reserve;
-  if (usable <= 0) return { kind: "exhausted", waitMs: untilReset };
-  return { kind: "pace", floorMs: Math.ceil((untilReset * w) / usable) };
+  if (rl.remaining <= reserve) return { kind: "exhausted", waitMs: untilReset };
+  // With half the window or more left, the static share (minute floor) is enough.
+  if (rl.limit !== null && rl.remaining * 2 >= rl.limit) return null;
+  return { kind: "pace", floorMs: Math.ceil((untilReset * w) / rl.remaining) };
 }
 
 /**
