@@ -2,11 +2,12 @@ import { Flags } from "@oclif/core";
 import { type LoginMethod, type LoginResult, login } from "../lib/auth/login.js";
 import { inquirerPrompter } from "../lib/auth/prompter.js";
 import { BaseCommand } from "../lib/cli/base-command.js";
-import { formatDuration } from "../lib/cli/duration.js";
+import { formatDuration, parseDuration } from "../lib/cli/duration.js";
 import { baseUrlFlag, localFlag, profileFlag, timeoutFlag } from "../lib/cli/flags.js";
 import { canPrompt, stderrLine } from "../lib/cli/output.js";
 
 const METHODS = ["web", "device", "with-token"];
+const others = (name: string) => METHODS.filter((m) => m !== name);
 const LOCAL_BASE_URL = "http://localhost:3000";
 const DEFAULT_TIMEOUT = "5m";
 
@@ -36,15 +37,15 @@ Exit codes: 2 usage (no terminal, bad key on stdin, port in use), 4 denied, expi
   static override flags = {
     web: Flags.boolean({
       summary: "Log in with a web browser (OAuth with PKCE and a loopback callback).",
-      exclusive: METHODS,
+      exclusive: others("web"),
     }),
     device: Flags.boolean({
       summary: "Log in with a device code (for SSH, containers, no browser).",
-      exclusive: METHODS,
+      exclusive: others("device"),
     }),
     "with-token": Flags.boolean({
       summary: "Read an API key from stdin, check it, and store it.",
-      exclusive: METHODS,
+      exclusive: others("with-token"),
     }),
     browser: Flags.boolean({
       summary: "Open the browser (--no-browser: only print the URL).",
@@ -58,8 +59,7 @@ Exit codes: 2 usage (no terminal, bad key on stdin, port in use), 4 denied, expi
       helpValue: "PORT",
     }),
     timeout: timeoutFlag(
-      "How long to wait for the browser or the device approval (default 5m).",
-      DEFAULT_TIMEOUT,
+      `How long to wait for the browser or the device approval (default ${DEFAULT_TIMEOUT}).`,
     ),
     local: localFlag,
     "base-url": baseUrlFlag,
@@ -78,7 +78,7 @@ Exit codes: 2 usage (no terminal, bad key on stdin, port in use), 4 denied, expi
         : flags["with-token"]
           ? "token"
           : undefined;
-    const timeoutMs = flags.timeout ?? 300_000;
+    const timeoutMs = flags.timeout ?? parseDuration(DEFAULT_TIMEOUT);
     const result = await login({
       method,
       baseUrl: flags["base-url"] ?? (flags.local ? LOCAL_BASE_URL : undefined),

@@ -1,0 +1,207 @@
+/**
+ * The built `gigareels login` / `logout` in a subprocess (run `npm run build` first): exit
+ * codes, the one-line result, --json, no terminal, GIGAREELS_API_KEY set, Ctrl-C, port in
+ * use, --timeout. The key store is the file (GIGAREELS_CREDENTIAL_STORE=file).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type CliResult, expectNoFullKey, type RunOptions, runCli, tempConfigDir } from "../helpers/cli.js";
+import { useEmulator } from "../helpers/emulator.js";
+
+const emulator = useEmulator();
+let config: { dir: string; cleanup: () => void };
+beforeEach(() => {
+  config = tempConfigDir();
+});
+afterEach(() => config.cleanup());
+
+const credentialsFile = () => join(config.dir, "credentials.json");
+const stored = (profile = "default") =>
+  existsSync(credentialsFile())
+    ? JSON.parse(readFileSync(credentialsFile(), "utf8")).profiles?.[profile]
+    : undefined;
+
+function cli(args: string[], options: RunOptions = {}): Promise<CliResult> {
+  return runCli(args, {
+    ...options,
+    env: { GIGAREELS_CONFIG_DIR: config.dir, GIGAREELS_CREDENTIAL_STORE: "file", ...options.env },
+  });
+}
+
+/** Runs the CLI and calls `onStderr` with the stderr so far each time more arrives. */
+function cliWatching(
+  args: string[],
+  onStderr: (soFar: string, child: import("node:child_process").ChildProcess) => void,
+) {
+  let soFar = "";
+  return cli(args, {
+    onSpawn: (child) => {
+      child.stderr?.on("data", (d: Buffer | string) => {
+        soFar += d.toString();
+        onStderr(soFar, child);
+      });
+    },
+  });
+}
+
+describe("gigareels login (built CLI)", () => {
+  it("without a terminal and without a method: exit 2 at once, saying what to do", async () => {
+    const r = await cli(["login", "--base-url", emulator().url]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("needs a terminal");
+    expect(r.stderr).toContain("GIGAREELS_API_KEY");
+    expect(r.stderr).toContain("--with-token");
+    const j = await cli(["login", "--json"]);
+    expect(j.code).toBe(2);
+    expect(JSON.parse(j.stdout).error).toMatchObject({ code: "no_terminal", exitCode: 2 });
+  });
+
+  it("--with-token stores the key and ends with one line: host, email, profile, where", async () => {
+    const key = emulator().createKey({ email: "cli@example.com" });
+    const r = await cli(["login", "--with-token", "--base-url", emulator().url], { input: `${key}\n` });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      `Logged in to ${new URL(emulator().url).host} as cli@example.com (profile default); key giga_****${key.slice(-4)} stored in ${credentialsFile()}.\n`,
+    );
+    expect(stored()?.apiKey).toBe(key);
+    expectNoFullKey(r.stdout + r.stderr, key);
+  });
+
+  it("--json returns the typed result", async () => {
+    const key = emulator().createKey({ email: "json@example.com" });
+    const r = await cli(
+      ["login", "--with-token", "--json", "--profile", "ci", "--base-url", emulator().url],
+      {
+        input: key,
+      },
+    );
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({
+      profile: "ci",
+      baseUrl: emulator().url,
+      method: "token",
+      account: { email: "json@example.com" },
+      key: `giga_****${key.slice(-4)}`,
+      keyLocation: "file",
+      credentialsPath: credentialsFile(),
+    });
+    expectNoFullKey(r.stdout + r.stderr, key);
+  });
+
+  it("a malformed key on stdin exits 2; an unknown key exits 4; nothing is stored", async () => {
+    const bad = await cli(["login", "--with-token", "--base-url", emulator().url], { input: "not-a-key\n" });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('does not start with "giga_"');
+    const unknown = `giga_${"Q".repeat(32)}`;
+    const rejected = await cli(["login", "--with-token", "--base-url", emulator().url], { input: unknown });
+    expect(rejected.code).toBe(4);
+    expectNoFullKey(rejected.stdout + rejected.stderr, unknown);
+    expect(existsSync(credentialsFile())).toBe(false);
+  });
+
+  it("refuses to store anything while GIGAREELS_API_KEY is set (exit 1)", async () => {
+    const key = emulator().createKey();
+    const r = await cli(["login", "--with-token", "--base-url", emulator().url], {
+      input: key,
+      env: { GIGAREELS_API_KEY: key },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("GIGAREELS_API_KEY is set");
+    expect(r.stderr).toContain("Unset GIGAREELS_API_KEY");
+    expect(existsSync(credentialsFile())).toBe(false);
+    expectNoFullKey(r.stdout + r.stderr, key);
+  });
+
+  it("Ctrl-C while waiting for the browser exits 130, closes the callback server and stores nothing", async () => {
+    let redirectUri = "";
+    const r = await cliWatching(
+      ["login", "--web", "--no-browser", "--base-url", emulator().url],
+      (soFar, child) => {
+        const m = /redirect_uri=([^&\s]+)/.exec(soFar);
+        if (m && !redirectUri) {
+          redirectUri = decodeURIComponent(m[1]!);
+          child.kill("SIGINT");
+        }
+      },
+    );
+    expect(redirectUri).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain("Interrupted");
+    expect(existsSync(credentialsFile())).toBe(false);
+    await expect(fetch(redirectUri)).rejects.toThrow();
+  });
+
+  it("a taken --port exits 2 with a clear message", async () => {
+    const blocker = createServer();
+    await new Promise<void>((res) => blocker.listen(0, "127.0.0.1", res));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await cli([
+        "login",
+        "--web",
+        "--no-browser",
+        "--port",
+        String(port),
+        "--base-url",
+        emulator().url,
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`Port ${port} is in use`);
+      expect(r.stderr).toContain("--port");
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("--timeout ends the wait with exit 7", async () => {
+    const r = await cli(["login", "--web", "--no-browser", "--timeout", "1s", "--base-url", emulator().url]);
+    expect(r.code).toBe(7);
+    expect(r.stderr).toContain("did not finish within 1s");
+    expect(existsSync(credentialsFile())).toBe(false);
+  });
+
+  it("--device prints the bare URL and the code, and stores the key once approved", async () => {
+    let approved = false;
+    const r = await cliWatching(["login", "--device", "--base-url", emulator().url], (soFar) => {
+      const m = /Open (\S+) in a browser.*code: ([A-Z]{4}-[A-Z]{4})/.exec(soFar);
+      if (m && !approved) {
+        approved = true;
+        expect(m[1]).toBe(`${emulator().url}/device`);
+        emulator().approveDevice(m[2]!);
+      }
+    });
+    // The emulator's default interval is 5 s: this test waits one interval.
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Logged in to");
+    expect(stored()?.apiKey).toMatch(/^giga_/);
+  });
+});
+
+describe("gigareels logout (built CLI)", () => {
+  it("revokes and removes the key; a second logout says there is nothing to do", async () => {
+    const key = emulator().createKey();
+    expect((await cli(["login", "--with-token", "--base-url", emulator().url], { input: key })).code).toBe(0);
+    const r = await cli(["logout"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      `giga_****${key.slice(-4)} revoked on the server, removed from credentials.json`,
+    );
+    expect(emulator().keyInfo(key)?.revoked).toBe(true);
+    expect(existsSync(credentialsFile())).toBe(false);
+    const again = await cli(["logout"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("Not logged in");
+    expectNoFullKey(r.stdout + r.stderr + again.stdout + again.stderr, key);
+  });
+
+  it("warns that GIGAREELS_API_KEY still authenticates", async () => {
+    const key = emulator().createKey();
+    const r = await cli(["logout"], { env: { GIGAREELS_API_KEY: key } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("GIGAREELS_API_KEY is still set and still authenticates every command");
+    expectNoFullKey(r.stdout + r.stderr, key);
+  });
+});
