@@ -51,7 +51,7 @@ try {
     path: new URL(page.url()).pathname,
     headingId: await heading.getAttribute("id"),
     heading: await heading.textContent(),
-    text: await page.locator("body").innerText(),
+    text: await page.locator("body").textContent(),
   });
   report.ok = true;
 } catch (err) {
