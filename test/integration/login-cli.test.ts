@@ -205,3 +205,19 @@ describe("gigareels logout (built CLI)", () => {
     expectNoFullKey(r.stdout + r.stderr, key);
   });
 });
+
+describe("the debug log (DEBUG=gigareels*)", () => {
+  it("shows the login and logout requests without the key", async () => {
+    const key = emulator().createKey();
+    const inR = await cli(["login", "--with-token", "--base-url", emulator().url], {
+      input: key,
+      env: { DEBUG: "gigareels*" },
+    });
+    const outR = await cli(["logout"], { env: { DEBUG: "gigareels*" } });
+    expect(inR.code).toBe(0);
+    expect(outR.code).toBe(0);
+    expect(inR.stderr).toContain("/api/me");
+    expect(outR.stderr).toContain("/api/oauth/revoke");
+    expectNoFullKey(inR.stdout + inR.stderr + outR.stdout + outR.stderr, key);
+  });
+});
