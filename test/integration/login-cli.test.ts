@@ -69,6 +69,26 @@ describe("gigareels login (built CLI)", () => {
     expectNoFullKey(r.stdout + r.stderr, key);
   });
 
+  it("--insecure-storage keeps the key in credentials.json without trying the keychain", async () => {
+    const key = emulator().createKey();
+    const r = await cli(["login", "--with-token", "--insecure-storage", "--base-url", emulator().url], {
+      input: key,
+      env: { GIGAREELS_CREDENTIAL_STORE: undefined },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain("Warning");
+    expect(r.stdout).toContain(`stored in ${credentialsFile()}.`);
+    expect(stored()).toMatchObject({ keyLocation: "file", apiKey: key });
+  });
+
+  it("--local logs in against http://localhost:3000", async () => {
+    const r = await cli(["login", "--with-token", "--local", "--json"], { input: `giga_${"L".repeat(32)}` });
+    // Nothing listens there in the tests (or something else does): what matters is where it went.
+    const doc = JSON.parse(r.stdout);
+    if (r.code === 0) expect(doc.baseUrl).toBe("http://localhost:3000");
+    else expect(JSON.stringify(doc.error)).toMatch(/localhost:3000|401/);
+  });
+
   it("--json returns the typed result", async () => {
     const key = emulator().createKey({ email: "json@example.com" });
     const r = await cli(
