@@ -239,7 +239,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     if (existing && existing.key !== issued.key) {
       const where = existing.baseUrl ?? baseUrl;
       try {
-        await revokeKey(services.oauthPost(where), existing.key);
+        await revokeKey(services.oauthPost(where), existing.key, { signal: AbortSignal.timeout(15_000) });
         result.replaced = { key: maskKey(existing.key), revoked: true };
       } catch (err) {
         const why = (err as Error).message;
