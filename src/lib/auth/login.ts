@@ -289,7 +289,8 @@ async function runBrowserFlow(
           },
         }));
     const opened = await open(url);
-    if (opened.opened) ui.progress(`Opening it with ${opened.via === "BROWSER" ? "$BROWSER" : "your browser"}...`);
+    if (opened.opened)
+      ui.progress(`Opening it with ${opened.via === "BROWSER" ? "$BROWSER" : "your browser"}...`);
     else
       ui.notice(`Could not open a browser (${opened.reason ?? "no browser"}); open the URL above yourself.`);
   }
