@@ -321,6 +321,32 @@ describe("emulator: device flow", () => {
   });
 });
 
+describe("emulator: device flow with autoApprove", () => {
+  const emu = useEmulator({ autoApprove: true, deviceIntervalSeconds: 0 });
+
+  it("opening verification_uri_complete approves at once; the bare page still asks", async () => {
+    const res = await postForm(emu(), "/api/oauth/device/code", { client_id: "gigareels-cli" });
+    const d = (await res.json()) as Record<string, string>;
+    const bare = await (await fetch(String(d.verification_uri))).text();
+    expect(bare).toContain('id="approve"');
+    const pending = await exchange(emu(), {
+      grant_type: DEVICE_GRANT,
+      device_code: String(d.device_code),
+      client_id: "gigareels-cli",
+    });
+    expect(pending.body.error).toBe("authorization_pending");
+    const page = await (await fetch(String(d.verification_uri_complete))).text();
+    expect(page).toContain("Approved");
+    const ok = await exchange(emu(), {
+      grant_type: DEVICE_GRANT,
+      device_code: String(d.device_code),
+      client_id: "gigareels-cli",
+    });
+    expect(ok.status).toBe(200);
+    expect(String(ok.body.access_token)).toMatch(/^giga_/);
+  });
+});
+
 describe("emulator: revocation", () => {
   const emu = useEmulator();
 
