@@ -120,6 +120,32 @@ describe("download from the emulator", () => {
     expect(await exists(partPathFor(path))).toBe(false);
   });
 
+  it("works the same through an injected fetch (the SDK's, e.g. with a proxy dispatcher)", async () => {
+    const { url } = await finishedRender();
+    const path = join(dir, "via-fetch.mp4");
+    const calls: string[] = [];
+    const viaFetch = (u: string, init: RequestInit) => {
+      calls.push(new Headers(init.headers).get("range") ?? "");
+      return fetch(u, init);
+    };
+    const ctl = new AbortController();
+    const err = await downloadFile({
+      url,
+      path,
+      fetch: viaFetch,
+      signal: ctl.signal,
+      onProgress: (p) => {
+        if (p.bytes >= 1024 * 1024) ctl.abort();
+      },
+    }).catch((e) => e);
+    expect(err.code).toBe("aborted");
+    const partSize = (await stat(partPathFor(path))).size;
+    const r = await downloadFile({ url, path, fetch: viaFetch });
+    expect(r.resumedFrom).toBe(partSize);
+    expect(calls).toEqual(["", `bytes=${partSize}-`]);
+    expect(await sha256File(path)).toBe(await sha256Url(url));
+  });
+
   it("starts over when If-Range no longer matches (200 answer)", async () => {
     const { url } = await finishedRender();
     const path = join(dir, "changed.mp4");

@@ -1,8 +1,8 @@
 /**
  * The streaming downloader of finished videos.
  *
- * - Streams to `<file>.part` with backpressure (stream.pipeline from the fetch body into a
- *   file stream): memory does not grow with the file.
+ * - Streams to `<file>.part` with backpressure (stream.pipeline from the body into a sink
+ *   that writes each chunk before the next is read): memory does not grow with the file.
  * - Resumes an existing `.part` with `Range: bytes=N-` and `If-Range: <validator>`; the
  *   validator (strong ETag, else Last-Modified) lives in `<file>.part.json` so a later run
  *   can resume too. A 200 answer means the file changed (or ranges are unsupported): start over.
@@ -18,11 +18,15 @@
  * This module imports nothing from the SDK: its errors are plain Error subclasses with a
  * stable `code` and `suggestions`, mapped to exit codes in src/lib/cli/exit-codes.ts.
  */
-import { createWriteStream } from "node:fs";
-import { lstat, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { closeSync, openSync, writeSync } from "node:fs";
+import { lstat, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { basename } from "node:path";
-import { Readable, Transform } from "node:stream";
+import * as http from "node:http";
+import * as https from "node:https";
+import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { writeFileAtomic } from "../fs/index.js";
 
 export type DownloadFetch = (url: string, init: RequestInit) => Promise<Response>;
@@ -44,7 +48,10 @@ export interface DownloadOptions {
   force?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
-  /** Default: global fetch. */
+  /**
+   * The fetch to use (the SDK's, e.g. with a proxy dispatcher). Without one, node:http(s) is
+   * used directly: same behaviour, a lighter client (lower memory, higher throughput).
+   */
   fetch?: DownloadFetch;
   /** Credentials sent only to this origin (the API's own). */
   auth?: { origin: string; authorization: string };
@@ -58,6 +65,12 @@ export interface DownloadOptions {
   backoffBaseMs?: number;
   backoffCapMs?: number;
   random?: () => number;
+  /**
+   * Keep the process's memory flat: every few MiB received, run a young-generation garbage
+   * collection so the buffers already written are released (otherwise V8 lets tens of MB of
+   * them pile up before collecting). Default true.
+   */
+  lowMemory?: boolean;
 }
 
 export interface DownloadResult {
@@ -128,11 +141,83 @@ export function parseContentRange(
 }
 
 /** The validator usable in If-Range: a strong ETag, else Last-Modified. */
-function validatorOf(res: Response): string | undefined {
+function validatorOf(res: HttpAnswer): string | undefined {
   const etag = res.headers.get("etag");
   if (etag && !etag.startsWith("W/")) return etag;
   return res.headers.get("last-modified") ?? undefined;
 }
+
+/** What the transfer needs of an answer, from fetch or from node:http. */
+interface HttpAnswer {
+  status: number;
+  statusText: string;
+  headers: { get(name: string): string | null };
+  body: Readable | null;
+  /** Drops the body without reading it. */
+  discard(): Promise<void>;
+}
+
+type Getter = (url: string, headers: Record<string, string>, signal: AbortSignal) => Promise<HttpAnswer>;
+
+function fetchGetter(fetchFn: DownloadFetch): Getter {
+  return async (url, headers, signal) => {
+    const res = await fetchFn(url, { method: "GET", headers, redirect: "manual", signal });
+    return {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+      body: res.body ? Readable.fromWeb(res.body as import("node:stream/web").ReadableStream) : null,
+      discard: () => (res.body ? res.body.cancel().catch(() => {}) : Promise.resolve()),
+    };
+  };
+}
+
+/** A GET with node:http(s), redirects not followed (the caller follows them). */
+const nativeGetter: Getter = (url, headers, signal) =>
+  new Promise((resolve, reject) => {
+    const mod = url.startsWith("https:") ? https : http;
+    const req = mod.get(url, { headers, signal }, (res) => {
+      resolve({
+        status: res.statusCode ?? 0,
+        statusText: res.statusMessage ?? "",
+        headers: {
+          get: (name) => {
+            const v = res.headers[name.toLowerCase()];
+            return Array.isArray(v) ? v.join(", ") : (v ?? null);
+          },
+        },
+        body: res,
+        discard: async () => {
+          res.destroy();
+        },
+      });
+    });
+    req.on("error", reject);
+  });
+
+let youngGc: (() => void) | null | undefined;
+/** A minor GC, if V8 lets us have one (exposed once, in a separate context: no global `gc`). */
+function collectYoung(): void {
+  if (youngGc === undefined) {
+    youngGc = null;
+    try {
+      const existing = (globalThis as { gc?: (o?: unknown) => void }).gc;
+      let gc = existing;
+      if (typeof gc !== "function") {
+        setFlagsFromString("--expose-gc");
+        gc = runInNewContext("gc") as (o?: unknown) => void;
+      }
+      if (typeof gc === "function") {
+        const f = gc;
+        youngGc = () => f({ type: "minor" });
+      }
+    } catch {
+      youngGc = null;
+    }
+  }
+  youngGc?.();
+}
+const GC_EVERY_BYTES = 4 * 1024 * 1024;
 
 class Retryable extends Error {
   constructor(
@@ -156,7 +241,7 @@ function describe(url: string): string {
 export async function downloadFile(options: DownloadOptions): Promise<DownloadResult> {
   const dest = options.path;
   const part = partPathFor(dest);
-  const fetchFn: DownloadFetch = options.fetch ?? ((u, i) => globalThis.fetch(u, i));
+  const get: Getter = options.fetch ? fetchGetter(options.fetch) : nativeGetter;
   const idleMs = options.idleTimeoutMs ?? 30_000;
   const maxRetries = Math.max(0, options.maxRetries ?? 4);
   const random = options.random ?? Math.random;
@@ -191,7 +276,7 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
       have = 0;
     }
     try {
-      const written = await transfer({ ...options, fetchFn, part, have, meta, idleMs, signal, dest });
+      const written = await transfer({ ...options, get, part, have, meta, idleMs, signal, dest });
       await rename(part, dest);
       await unlink(metaPathFor(dest)).catch(() => {});
       return { path: dest, bytes: written.bytes, resumedFrom: written.resumedFrom, attempts };
@@ -228,7 +313,7 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
 }
 
 interface TransferArgs extends DownloadOptions {
-  fetchFn: DownloadFetch;
+  get: Getter;
   part: string;
   have: number;
   meta: PartMeta | null;
@@ -244,16 +329,18 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
   let stalled = false;
   let idleTimer: NodeJS.Timeout | undefined;
   const arm = () => {
-    if (idleTimer) clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => {
-      stalled = true;
-      ctl.abort(new Error("stalled"));
-    }, a.idleMs);
+    // refresh() restarts the timer without allocating a new one (called for every chunk)
+    if (idleTimer) idleTimer.refresh();
+    else
+      idleTimer = setTimeout(() => {
+        stalled = true;
+        ctl.abort(new Error("stalled"));
+      }, a.idleMs);
   };
   try {
     arm();
     let url = a.url;
-    let res: Response | undefined;
+    let res: HttpAnswer | undefined;
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { ...(a.headers ?? {}) };
       if (a.auth && new URL(url).origin === a.auth.origin) headers.authorization = a.auth.authorization;
@@ -262,7 +349,7 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
         headers["if-range"] = a.meta.validator;
       }
       try {
-        res = await a.fetchFn(url, { method: "GET", headers, redirect: "manual", signal: ctl.signal });
+        res = await a.get(url, headers, ctl.signal);
       } catch (err) {
         if (a.signal?.aborted) throw err;
         if (stalled) throw new Retryable(`no data for ${Math.round(a.idleMs / 1000)} s`, "download_stalled");
@@ -270,14 +357,14 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
       }
       const location = res.headers.get("location");
       if (res.status >= 300 && res.status < 400 && location) {
-        await res.body?.cancel().catch(() => {});
+        await res.discard();
         if (hop >= MAX_REDIRECTS) throw new DownloadError("download_failed", "Too many redirects");
         url = new URL(location, url).href;
         continue;
       }
       break;
     }
-    const r = res as Response;
+    const r = res as HttpAnswer;
     arm();
 
     let start: number;
@@ -286,7 +373,7 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
       const cr = parseContentRange(r.headers.get("content-range"));
       if (!cr || "unsatisfied" in cr || cr.start !== a.have) {
         // Not the range we asked for: start over.
-        await r.body?.cancel().catch(() => {});
+        await r.discard();
         await rm(a.part, { force: true });
         await rm(metaPathFor(a.dest), { force: true });
         throw new Retryable("the server answered a different range than asked");
@@ -298,7 +385,7 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
       const cl = r.headers.get("content-length");
       total = cl !== null && /^\d+$/.test(cl) ? Number(cl) : undefined;
     } else if (r.status === 416) {
-      await r.body?.cancel().catch(() => {});
+      await r.discard();
       const cr = parseContentRange(r.headers.get("content-range"));
       if (cr && "unsatisfied" in cr && cr.total === a.have && a.have > 0) {
         // The .part already holds the whole file.
@@ -308,7 +395,7 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
       await rm(metaPathFor(a.dest), { force: true });
       throw new Retryable("the server refused the range of the partial file; starting over");
     } else {
-      await r.body?.cancel().catch(() => {});
+      await r.discard();
       const ra = r.headers.get("retry-after");
       const waitMs = ra && /^\d+$/.test(ra.trim()) ? Number(ra) * 1000 : undefined;
       const msg = `${r.status} ${r.statusText || "error"} from ${describe(a.url)}`;
@@ -328,8 +415,17 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
     }
 
     let bytes = start;
-    const progress = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
+    let sinceGc = 0;
+    const lowMemory = a.lowMemory !== false;
+    try {
+      a.onProgress?.({ bytes, total, resumedFrom: start });
+    } catch {}
+    // Synchronous writes into the page cache: no thread-pool round trip per chunk, and the
+    // next chunk is read only once this one is written (backpressure with nothing queued).
+    const fd = openSync(a.part, start > 0 ? "a" : "w", 0o644);
+    const sink = new Writable({
+      highWaterMark: 64 * 1024,
+      write(chunk: Buffer, _enc, cb) {
         arm();
         bytes += chunk.length;
         if (total !== undefined && bytes > total) {
@@ -337,23 +433,27 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
           return;
         }
         try {
+          for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
+        } catch (err) {
+          cb(err as Error);
+          return;
+        }
+        sinceGc += chunk.length;
+        if (lowMemory && sinceGc >= GC_EVERY_BYTES) {
+          sinceGc = 0;
+          collectYoung();
+        }
+        try {
           a.onProgress?.({ bytes, total, resumedFrom: start });
         } catch {}
-        cb(null, chunk);
+        cb();
       },
     });
     try {
-      a.onProgress?.({ bytes, total, resumedFrom: start });
-    } catch {}
-    const out = createWriteStream(a.part, {
-      flags: start > 0 ? "a" : "w",
-      mode: 0o644,
-      highWaterMark: 1 << 20,
-    });
-    try {
-      await pipeline(Readable.fromWeb(r.body as import("node:stream/web").ReadableStream), progress, out, {
-        signal: ctl.signal,
-      });
+      // No fsync (as curl, wget and browsers): the rename below is atomic for other
+      // processes; a power cut right after a download may cost a re-download. An fsync of
+      // 1 GiB took a fifth of the whole transfer time here.
+      await pipeline(r.body, sink, { signal: ctl.signal });
     } catch (err) {
       if (a.signal?.aborted) throw err;
       if (err instanceof DownloadError) {
@@ -363,6 +463,8 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
       }
       if (stalled) throw new Retryable(`no data for ${Math.round(a.idleMs / 1000)} s`, "download_stalled");
       throw new Retryable(`the transfer broke off after ${bytes} bytes (${(err as Error).message})`);
+    } finally {
+      closeSync(fd);
     }
     // A body that ended early is a broken transfer (resume); a full one is checked against the size.
     const onDisk = (await sizeOf(a.part)) ?? 0;
@@ -376,12 +478,6 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
         `The downloaded file has ${onDisk} bytes but the server announced ${total}; it was discarded`,
         ["Try again; if it persists the server is sending a damaged file"],
       );
-    }
-    const fh = await open(a.part, "r+");
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
     }
     return { bytes: onDisk, resumedFrom: start };
   } finally {

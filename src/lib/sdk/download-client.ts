@@ -87,9 +87,10 @@ export async function downloadRender(
     target.origin === apiOrigin
       ? { origin: apiOrigin, authorization: `Bearer ${await deps.apiKey()}` }
       : undefined;
-  const fetchFn: DownloadFetch = deps.fetch
+  // The client's own fetch when it was given one (proxy dispatcher...); else node:http(s).
+  const fetchFn: DownloadFetch | undefined = deps.fetch
     ? (u, init) => (deps.fetch as FetchLike)(new Request(u, init))
-    : (u, init) => globalThis.fetch(u, init);
+    : undefined;
   const result = await downloadFile({
     url,
     path: options.path ?? defaultFileName(renderId, url),
