@@ -87,6 +87,20 @@ describe("download from the emulator", () => {
     expect(await exists(`${path}.part.json`)).toBe(false);
   });
 
+  it("client.download(renderId) writes <renderId>.mp4 in the current folder by default", async () => {
+    const { id, url } = await finishedRender();
+    const { client } = deps();
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const r = await client.download(id);
+      expect(r.path).toBe(`${id}.mp4`);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(await sha256File(join(dir, `${id}.mp4`))).toBe(await sha256Url(url));
+  });
+
   it("abort keeps the .part; the next run resumes with Range/If-Range and the result equals the source byte for byte", async () => {
     const { id, url } = await finishedRender();
     const { deps: d } = deps();

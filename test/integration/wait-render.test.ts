@@ -197,6 +197,24 @@ describe("waitForRender against the emulator", () => {
     await expect(wait(id2, { timeoutMs: 1_500 })).rejects.toBeInstanceOf(DeadlineExceededError);
   });
 
+  it("client.waitForRender: the transport does not retry inside the loop; the budget file lives in the config folder", async () => {
+    const emu = emulator();
+    const client = new GigaReels({
+      apiKey: emu.keys[0]!,
+      baseUrl: emu.url,
+      maxRetries: 3,
+      env: { GIGAREELS_CONFIG_DIR: configDir },
+    });
+    const id = await submit(client);
+    emu.addFault({ route: `/api/render/status/${id}`, times: 1, fault: { kind: "status", status: 503 } });
+    const events: WaitEvent[] = [];
+    const final = await client.waitForRender(id, { onUpdate: (e) => events.push(e) });
+    expect(final.status).toBe("done");
+    // the 503 reached the loop as a retry event (a transport retry would have hidden it)
+    expect(events.filter((e) => e.type === "retry").map((e) => e.reason)).toEqual(["server_error"]);
+    expect((await readdir(join(configDir, "state"))).some((f) => f.startsWith("ratelimit-"))).toBe(true);
+  });
+
   it("three watchers of one key register in the shared file and all finish", async () => {
     // a fresh key: the render group allows only 10 submissions a minute per key
     const { client, wait } = waiter({ key: emulator().createKey() });

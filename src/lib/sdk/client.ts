@@ -5,10 +5,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { maskKey } from "../credentials/key-format.js";
+import { configDir } from "../fs/index.js";
 import type { RateLimitState } from "./backoff.js";
 import { DEFAULT_BASE_URL, validateApiKey, validateBaseUrl } from "./config.js";
 import { GigaReelsError, MalformedResponseError, MissingApiKeyError } from "./errors.js";
-import { type RawResponse, Transport } from "./transport.js";
+import { type DownloadCallOptions, type DownloadOutcome, downloadRender } from "./download-client.js";
+import { type FetchLike, type RawResponse, Transport } from "./transport.js";
 import type {
   CallOptions,
   ClientCredentials,
@@ -26,6 +28,7 @@ import type {
   SplitRenderRequest,
   TextRenderRequest,
 } from "./types.js";
+import { type WaitForRenderOptions, waitForRender } from "./wait.js";
 
 interface KeyState {
   key: string;
@@ -73,6 +76,7 @@ export class GigaReels {
   readonly #env: NodeJS.ProcessEnv;
   readonly #profile: string | undefined;
   readonly #explicitBaseUrl: string | undefined;
+  readonly #fetch: FetchLike | undefined;
   #key: KeyState | null = null;
   #storeBaseUrl: string | undefined;
   #lookup: Promise<StoreLookup> | null = null;
@@ -96,6 +100,7 @@ export class GigaReels {
     if (optBase !== undefined) this.#explicitBaseUrl = validateBaseUrl(optBase);
     else if (envBase !== undefined) this.#explicitBaseUrl = validateBaseUrl(envBase, "GIGAREELS_BASE_URL");
 
+    this.#fetch = options.fetch;
     this.transport = new Transport({
       baseUrl: () => this.#resolveBaseUrl(),
       apiKey: async () => (await this.#resolveKey()).key,
@@ -184,6 +189,8 @@ export class GigaReels {
       path: `/api/render/status/${encodeURIComponent(renderId)}`,
       signal: options.signal,
       timeoutMs: options.timeoutMs,
+      // waitForRender passes retry: false, so its scheduler alone decides when to ask again
+      retry: (options as CallOptions & { retry?: boolean }).retry,
     });
     const data = res.data;
     if (!data || typeof data !== "object" || typeof data.status !== "string") {
@@ -201,6 +208,47 @@ export class GigaReels {
   /** Alias of getRenderStatus (the name the guide uses). */
   getTaskStatus(taskId: string, options: CallOptions = {}): Promise<RenderStatus> {
     return this.getRenderStatus(taskId, options);
+  }
+
+  /**
+   * Follows a render until it ends: resolves with the final status when it is `done`, throws
+   * RenderFailedError (the server's message) for `error`. Polls as the scheduler says (about
+   * 1 s at first, growing to 10 s for long renders, within the key's rate limits, shared with
+   * other watchers of the key); transient trouble is retried until it lasts longer than
+   * `maxOutageMs` (default 5 min; then OutageError). `timeoutMs` -> DeadlineExceededError;
+   * the signal -> AbortedError at once. `onUpdate` receives status/throttled/retry/done/error events.
+   */
+  waitForRender(renderId: string, options: WaitForRenderOptions = {}): Promise<RenderStatus> {
+    return waitForRender(
+      {
+        getStatus: (id, o) => this.getRenderStatus(id, { signal: o.signal, retry: false } as CallOptions),
+        rateLimit: () => this.transport.rateLimit("status"),
+        apiKey: async () => (await this.#resolveKey()).key,
+        budgetDir: configDir(this.#env),
+      },
+      renderId,
+      options,
+    );
+  }
+
+  /**
+   * Downloads a finished render's video (by render id, or its output URL) to `path` (default
+   * `<renderId>.mp4`): streamed to `<path>.part`, resumed if interrupted, length-checked, then
+   * renamed into place. Refuses to overwrite without `force`. The key is only sent to the
+   * API's own origin.
+   */
+  download(urlOrRenderId: string, options: DownloadCallOptions = {}): Promise<DownloadOutcome> {
+    return downloadRender(
+      {
+        getStatus: (id, o) => this.getRenderStatus(id, o),
+        baseUrl: () => this.transport.baseUrl(),
+        apiKey: async () => (await this.#resolveKey()).key,
+        fetch: this.#fetch,
+        userAgent: this.transport.userAgent,
+      },
+      urlOrRenderId,
+      options,
+    );
   }
 
   /** GET /api/me: the account and key behind the client's key. */
