@@ -22,7 +22,6 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { lstat, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { basename } from "node:path";
 import * as http from "node:http";
-import * as https from "node:https";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setFlagsFromString } from "node:v8";
@@ -173,10 +172,11 @@ function fetchGetter(fetchFn: DownloadFetch): Getter {
 }
 
 /** A GET with node:http(s), redirects not followed (the caller follows them). */
-const nativeGetter: Getter = (url, headers, signal) =>
-  new Promise((resolve, reject) => {
-    const mod = url.startsWith("https:") ? https : http;
-    const req = mod.get(url, { headers, signal }, (res) => {
+const nativeGetter: Getter = async (url, headers, signal) => {
+  // node:https (and TLS) is loaded only for an https URL
+  const get: typeof http.get = url.startsWith("https:") ? (await import("node:https")).get : http.get;
+  return new Promise((resolve, reject) => {
+    const req = get(url, { headers, signal }, (res) => {
       resolve({
         status: res.statusCode ?? 0,
         statusText: res.statusMessage ?? "",
@@ -194,6 +194,7 @@ const nativeGetter: Getter = (url, headers, signal) =>
     });
     req.on("error", reject);
   });
+};
 
 let youngGc: (() => void) | null | undefined;
 /** A minor GC, if V8 lets us have one (exposed once, in a separate context: no global `gc`). */
