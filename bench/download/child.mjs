@@ -4,7 +4,9 @@ import { downloadFile } from "../../dist/lib/render/download.js";
 
 const [url, path] = process.argv.slice(2);
 const t0 = performance.now();
-const r = await downloadFile({ url, path, force: true });
+// VIA=fetch: through an injected fetch (what the SDK does when given a custom fetch)
+const viaFetch = process.env.VIA === "fetch" ? { fetch: (u, init) => fetch(u, init) } : {};
+const r = await downloadFile({ url, path, force: true, ...viaFetch });
 const ms = performance.now() - t0;
 process.stdout.write(
   JSON.stringify({ ms, bytes: r.bytes, maxRssBytes: process.resourceUsage().maxRSS * 1024 }),

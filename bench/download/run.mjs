@@ -5,6 +5,7 @@
 // Targets: peak RSS under 80 MB; throughput at least 0.8 of curl's.
 //
 //   npm run build && node bench/download/run.mjs        (SIZE_MB=1024 RUNS=3 by default)
+//   VIA=fetch node bench/download/run.mjs               (our downloader through an injected fetch)
 import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
