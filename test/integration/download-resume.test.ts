@@ -201,6 +201,14 @@ describe("download from the emulator", () => {
     expect((await stat(path)).size).toBe(SIZE);
   });
 
+  it("a destination in a folder that does not exist is a usage error", async () => {
+    const { url } = await finishedRender();
+    const err = await downloadFile({ url, path: join(dir, "no", "such", "folder", "v.mp4") }).catch((e) => e);
+    expect(err).toBeInstanceOf(DownloadError);
+    expect(err.code).toBe("usage");
+    expect(err.message).toMatch(/Cannot write .*v\.mp4\.part: its folder does not exist/);
+  });
+
   it("a render that is not done has nothing to download", async () => {
     const { client, deps: d } = deps();
     emulator().setNextRenderOutcome("never");

@@ -410,7 +410,8 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
     }
     if (!r.body) throw new Retryable("the answer had no body");
 
-    const newMeta: PartMeta = { url: a.url, validator: validatorOf(r), total };
+    // the URL without its query (signed URLs carry credentials there), for people reading the file
+    const newMeta: PartMeta = { url: describe(a.url), validator: validatorOf(r), total };
     if (start === 0 || JSON.stringify(newMeta) !== JSON.stringify(a.meta)) {
       await writeFileAtomic(metaPathFor(a.dest), JSON.stringify(newMeta), { mode: 0o600 }).catch(() => {});
     }
@@ -423,7 +424,13 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
     } catch {}
     // Synchronous writes into the page cache: no thread-pool round trip per chunk, and the
     // next chunk is read only once this one is written (backpressure with nothing queued).
-    const fd = openSync(a.part, start > 0 ? "a" : "w", 0o644);
+    let fd: number;
+    try {
+      fd = openSync(a.part, start > 0 ? "a" : "w", 0o644);
+    } catch (err) {
+      await r.discard();
+      throw fileError(a.part, err);
+    }
     const sink = new Writable({
       highWaterMark: 64 * 1024,
       write(chunk: Buffer, _enc, cb) {
@@ -436,7 +443,7 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
         try {
           for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
         } catch (err) {
-          cb(err as Error);
+          cb(fileError(a.part, err));
           return;
         }
         sinceGc += chunk.length;
@@ -485,6 +492,28 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
     if (idleTimer) clearTimeout(idleTimer);
     a.signal?.removeEventListener("abort", onAbort);
   }
+}
+
+/** A local file problem, as a one-line error: a usage error unless the disk is full. */
+function fileError(path: string, err: unknown): DownloadError {
+  const code = (err as NodeJS.ErrnoException).code ?? "";
+  if (code === "ENOSPC" || code === "EDQUOT") {
+    return new DownloadError(
+      "download_failed",
+      `The disk is full while writing ${path}; the partial file is kept`,
+      ["Free some space and run the same command again to resume"],
+    );
+  }
+  const why: Record<string, string> = {
+    ENOENT: "its folder does not exist",
+    EACCES: "permission denied",
+    EPERM: "permission denied",
+    EISDIR: "it is a folder",
+    EROFS: "the file system is read-only",
+  };
+  return new DownloadError("usage", `Cannot write ${path}: ${why[code] ?? (err as Error).message}`, [
+    "Choose another file name or folder with --output",
+  ]);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
