@@ -45,7 +45,8 @@ const URL_RE = /^https?:\/\//i;
 
 /** The default file name for a download: `<renderId>.mp4`, else the URL's last path segment. */
 export function defaultFileName(renderId: string | undefined, url: string): string {
-  if (renderId) return `${renderId.replace(/[^A-Za-z0-9._-]/g, "_")}.mp4`;
+  const safeId = renderId?.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "");
+  if (safeId) return `${safeId}.mp4`;
   let name = "";
   try {
     name = decodeURIComponent(basename(new URL(url).pathname));
