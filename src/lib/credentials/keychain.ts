@@ -5,15 +5,21 @@
  * failure falls back to the file; this module only reports it (KeychainFailure).
  */
 
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+
 export const KEYCHAIN_SERVICE = "gigareels";
 export const DEFAULT_KEYCHAIN_TIMEOUT_MS = 3000;
 
 /** The part of keytar we use (also what tests inject). */
 export interface KeytarLike {
-  getPassword(service: string, account: string): Promise<string | null>;
-  setPassword(service: string, account: string, password: string): Promise<void>;
-  deletePassword(service: string, account: string): Promise<boolean>;
-  findCredentials(service: string): Promise<Array<{ account: string; password: string }>>;
+  getPassword(service: string, account: string, signal?: AbortSignal): Promise<string | null>;
+  setPassword(service: string, account: string, password: string, signal?: AbortSignal): Promise<void>;
+  deletePassword(service: string, account: string, signal?: AbortSignal): Promise<boolean>;
+  findCredentials(
+    service: string,
+    signal?: AbortSignal,
+  ): Promise<Array<{ account: string; password: string }>>;
 }
 
 export interface KeychainOptions {
@@ -40,7 +46,107 @@ export function keychainOrigin(profile: string): string {
 
 let defaultKeytar: Promise<KeytarLike> | undefined;
 
+/**
+ * A keytar call that hangs (a dead D-Bus peer, an unanswered unlock prompt) blocks a libuv
+ * thread for good, and then even `process.exit` waits for it. So, under plain Node, each
+ * call runs keytar in a short-lived child process (the key goes through stdin, never argv)
+ * that is killed on timeout. In a single-executable build (no separate node to spawn)
+ * keytar is loaded in-process.
+ */
+const CHILD_SCRIPT = `
+let input = "";
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (d) => { input += d; });
+process.stdin.on("end", async () => {
+  const out = (v) => process.stdout.write(JSON.stringify(v));
+  try {
+    const req = JSON.parse(input);
+    const k = require(req.keytarPath);
+    let value;
+    if (req.op === "get") value = await k.getPassword(req.service, req.account);
+    else if (req.op === "set") value = await k.setPassword(req.service, req.account, req.password);
+    else if (req.op === "delete") value = await k.deletePassword(req.service, req.account);
+    else value = (await k.findCredentials(req.service)).map((c) => ({ account: c.account, password: "" }));
+    out({ ok: true, value: value === undefined ? null : value });
+  } catch (e) {
+    out({ ok: false, error: String((e && e.message) || e).split("\\n")[0] });
+  }
+});
+`;
+
+function isSingleExecutable(): boolean {
+  try {
+    const sea = createRequire(import.meta.url)("node:sea") as { isSea?: () => boolean };
+    return sea.isSea?.() === true;
+  } catch {
+    return false;
+  }
+}
+
+function runChild(
+  keytarPath: string,
+  request: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["-e", CHILD_SCRIPT], {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, NODE_OPTIONS: "" },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    const onAbort = () => child.kill("SIGKILL");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    child.on("error", (err) => {
+      signal?.removeEventListener("abort", onAbort);
+      reject(err);
+    });
+    child.on("close", (code, sig) => {
+      signal?.removeEventListener("abort", onAbort);
+      if (sig) return reject(new Error(`the keychain helper process was killed (${sig})`));
+      try {
+        const r = JSON.parse(stdout) as { ok: boolean; value?: unknown; error?: string };
+        if (r.ok) resolve(r.value);
+        else reject(new Error(r.error ?? "unknown error"));
+      } catch {
+        reject(
+          new Error(`the keychain helper process exited ${code}: ${stderr.trim().split("\n")[0] ?? ""}`),
+        );
+      }
+    });
+    child.stdin.on("error", () => {});
+    child.stdin.end(JSON.stringify({ keytarPath, ...request }));
+  });
+}
+
+/** keytar run in a child process per call (see CHILD_SCRIPT). */
+function childKeytar(keytarPath: string): KeytarLike {
+  return {
+    getPassword: (service, account, signal?: AbortSignal) =>
+      runChild(keytarPath, { op: "get", service, account }, signal) as Promise<string | null>,
+    setPassword: async (service, account, password, signal?: AbortSignal) => {
+      await runChild(keytarPath, { op: "set", service, account, password }, signal);
+    },
+    deletePassword: (service, account, signal?: AbortSignal) =>
+      runChild(keytarPath, { op: "delete", service, account }, signal).then((v) => v === true),
+    findCredentials: (service, signal?: AbortSignal) =>
+      runChild(keytarPath, { op: "list", service }, signal) as Promise<
+        Array<{ account: string; password: string }>
+      >,
+  };
+}
+
 async function importKeytar(): Promise<KeytarLike> {
+  if (!isSingleExecutable()) {
+    // Resolving finds the package without loading the native module.
+    return childKeytar(createRequire(import.meta.url).resolve("keytar"));
+  }
   // A variable specifier keeps bundlers from inlining the native module and keeps keytar
   // optional at build time.
   const specifier = "keytar";
@@ -74,15 +180,16 @@ function describe(err: unknown): string {
 async function call<T>(
   options: KeychainOptions,
   what: string,
-  op: (k: KeytarLike) => Promise<T>,
+  op: (k: KeytarLike, signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const ms = options.keychainTimeoutMs ?? DEFAULT_KEYCHAIN_TIMEOUT_MS;
+  const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new KeychainFailure(`${what} did not answer within ${ms} ms`, "timeout")),
-      ms,
-    );
+    timer = setTimeout(() => {
+      abort.abort(); // kills the helper process, if any
+      reject(new KeychainFailure(`${what} did not answer within ${ms} ms`, "timeout"));
+    }, ms);
   });
   try {
     let k: KeytarLike;
@@ -93,7 +200,7 @@ async function call<T>(
       throw new KeychainFailure(`keytar could not be loaded: ${describe(err)}`, "missing");
     }
     try {
-      return await Promise.race([op(k), timeout]);
+      return await Promise.race([op(k, abort.signal), timeout]);
     } catch (err) {
       if (err instanceof KeychainFailure) throw err;
       throw new KeychainFailure(`${what} failed: ${describe(err)}`, "error");
@@ -104,19 +211,25 @@ async function call<T>(
 }
 
 export function keychainGet(profile: string, options: KeychainOptions): Promise<string | null> {
-  return call(options, "the keychain read", (k) => k.getPassword(KEYCHAIN_SERVICE, profile));
+  return call(options, "the keychain read", (k, signal) => k.getPassword(KEYCHAIN_SERVICE, profile, signal));
 }
 
 export async function keychainSet(profile: string, key: string, options: KeychainOptions): Promise<void> {
-  await call(options, "the keychain write", (k) => k.setPassword(KEYCHAIN_SERVICE, profile, key));
+  await call(options, "the keychain write", (k, signal) =>
+    k.setPassword(KEYCHAIN_SERVICE, profile, key, signal),
+  );
 }
 
 export function keychainDelete(profile: string, options: KeychainOptions): Promise<boolean> {
-  return call(options, "the keychain delete", (k) => k.deletePassword(KEYCHAIN_SERVICE, profile));
+  return call(options, "the keychain delete", (k, signal) =>
+    k.deletePassword(KEYCHAIN_SERVICE, profile, signal),
+  );
 }
 
 /** Profile names that have an item in the keychain (the keys themselves are dropped at once). */
 export async function keychainAccounts(options: KeychainOptions): Promise<string[]> {
-  const creds = await call(options, "the keychain listing", (k) => k.findCredentials(KEYCHAIN_SERVICE));
+  const creds = await call(options, "the keychain listing", (k, signal) =>
+    k.findCredentials(KEYCHAIN_SERVICE, signal),
+  );
   return creds.map((c) => c.account);
 }
