@@ -28,7 +28,7 @@ import {
 } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bundleSea } from "./bundle.mjs";
+import { bundleSea, trainCodeCache } from "./bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -153,17 +153,20 @@ export function fuseState(buf) {
   return String.fromCharCode(buf[i + SEA_FUSE.length + 1]);
 }
 
-async function buildTarget(target, { hostNode, seaMain, out, snapshot, keytarPath }) {
+async function buildTarget(target, { hostNode, seaBundle, seaCache, out, snapshot, keytarPath }) {
   const { format } = TARGETS[target];
   const isHost = target === hostTarget();
   const work = join(root, "build/sea", target);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const blob = join(work, "sea-prep.blob");
-  const assets = {};
+  // The CLI bundle and, for the host only (V8 caches are platform specific), its trained code
+  // cache and keytar's native module (built here for this platform only).
+  const assets = { "cli.cjs": seaBundle };
+  if (isHost && seaCache) assets["cli.v8cache"] = seaCache;
   if (isHost && keytarPath) assets["keytar.node"] = keytarPath;
   const seaConfig = {
-    main: seaMain,
+    main: join(root, "scripts/sea-main.cjs"),
     output: blob,
     disableExperimentalSEAWarning: true,
     // V8's code cache and startup snapshot are specific to the platform that makes them.
@@ -223,17 +226,31 @@ async function main() {
   if (!TARGETS[host]) throw new Error(`no Node package for this host (${host})`);
   if (opts.build)
     execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { cwd: root, stdio: "inherit" });
-  const seaMain = join(root, "build/sea/main.cjs");
-  mkdirSync(dirname(seaMain), { recursive: true });
-  await bundleSea(root, seaMain);
+  const seaBundle = join(root, "build/sea/cli.cjs");
+  mkdirSync(dirname(seaBundle), { recursive: true });
+  await bundleSea(root, seaBundle);
   const hostNode = fetchNode(host);
+  // Train the code cache with the binary's own Node and main script (scripts/sea-main.cjs).
+  const seaCache = trainCodeCache(root, {
+    node: hostNode,
+    script: join(root, "scripts/sea-main.cjs"),
+    env: { GIGAREELS_SEA_BUNDLE: seaBundle },
+    out: join(root, "build/sea/cli.v8cache"),
+  });
   let keytarPath = join(root, "node_modules/keytar/build/Release/keytar.node");
   if (!existsSync(keytarPath)) {
     log("keytar's native module is not built; the binary will use the file store");
     keytarPath = undefined;
   }
   for (const target of opts.targets) {
-    await buildTarget(target, { hostNode, seaMain, out: opts.out, snapshot: opts.snapshot, keytarPath });
+    await buildTarget(target, {
+      hostNode,
+      seaBundle,
+      seaCache: opts.snapshot ? undefined : seaCache,
+      out: opts.out,
+      snapshot: opts.snapshot,
+      keytarPath,
+    });
   }
 }
 

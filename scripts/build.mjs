@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Compiles src/ to dist/ (the SDK entry dist/index.js and everything tests import), regenerates
 // oclif.manifest.json (so it is never stale; written with sorted keys, so it is deterministic),
-// then bundles the CLI for the npm bin into dist/bundle/cli (see scripts/bundle.mjs).
+// then bundles the CLI for the npm bin into dist/bundle/cli.cjs with a V8 code cache for this
+// Node (see scripts/bundle.mjs and bin/run.js).
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bundleNpm } from "./bundle.mjs";
+import { bundleNpm, trainCodeCache } from "./bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: "inherit" });
@@ -26,3 +27,4 @@ manifest.commands = Object.fromEntries(
 writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
 
 await bundleNpm(root);
+trainCodeCache(root);

@@ -1,15 +1,18 @@
-// Bundles the CLI with esbuild, for the npm bin (ESM, code-split, lazy commands) and for the
-// standalone binary (one CommonJS file). Used by scripts/build.mjs and scripts/build-binary.mjs.
+// Bundles the CLI with esbuild into one CommonJS file, for the npm bin (dist/bundle/cli.cjs) and
+// for the standalone binary. Used by scripts/build.mjs and scripts/build-binary.mjs.
 //
 // Nothing here is a hand-written list: the command map comes from oclif.manifest.json (which
 // `oclif manifest` derives from src/commands at build time), the bundled plugins and hooks from
 // package.json's oclif section.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { build } from "esbuild";
 
-/** The folders of the npm bundle; three levels below the root, like dist/lib/sdk. */
-export const NPM_BUNDLE_DIR = "dist/bundle/cli";
+/** The npm bin's bundle (bin/run.js loads it). */
+export const NPM_BUNDLE = "dist/bundle/cli.cjs";
 const GEN_DIR = "build/gen";
 
 const readJson = (p) => JSON.parse(readFileSync(p, "utf8"));
@@ -21,7 +24,7 @@ export function runtimePjson(pjson) {
   delete oclif.hooks; // bundled, run by src/lib/cli/bundle/launch.ts
   delete oclif.plugins; // bundled into the root plugin
   delete oclif.devPlugins;
-  oclif.commands = { strategy: "explicit", target: `./${NPM_BUNDLE_DIR}/main.js`, identifier: "COMMANDS" };
+  oclif.commands = { strategy: "explicit", target: `./${NPM_BUNDLE}`, identifier: "COMMANDS" };
   return { name: pjson.name, version: pjson.version, type: pjson.type, oclif };
 }
 
@@ -108,18 +111,14 @@ export function writeEntry(root, kind) {
       ([event, ps]) => `  ${JSON.stringify(event)}: [${ps.map((p) => `() => import(${q(p)})`).join(", ")}],`,
     ),
     "};",
+    kind === "sea"
+      ? `import { installSeaKeytarHook } from ${q(join(root, "dist/lib/cli/bundle/keytar-sea.js"))};`
+      : "",
     "export function main(root, argv) {",
+    kind === "sea" ? "  installSeaKeytarHook();" : "",
     "  return launch({ root, pjson, manifest, commands: COMMANDS, hooks: HOOKS, argv });",
     "}",
   ];
-  if (kind === "sea") {
-    lines.push(
-      'import { dirname as __dirnameOf } from "node:path";',
-      `import { installSeaKeytarHook } from ${q(join(root, "dist/lib/cli/bundle/keytar-sea.js"))};`,
-      "installSeaKeytarHook();",
-      "main(__dirnameOf(process.execPath));",
-    );
-  }
   const file = join(dir, `${kind}-entry.mjs`);
   writeFileSync(file, `${lines.join("\n")}\n`);
   return { file, commandIds: Object.keys(commands) };
@@ -152,52 +151,62 @@ function inlinePackageJson(root) {
 const common = (root) => ({
   bundle: true,
   platform: "node",
-  minify: true,
+  minify: process.env.GIGAREELS_NO_MINIFY !== "1",
   legalComments: "none",
   logLevel: "warning",
   absWorkingDir: root,
   metafile: true,
 });
 
-/** The npm bin's bundle: ESM, one chunk per lazily imported command; keytar stays external. */
-export async function bundleNpm(root) {
-  const { file } = writeEntry(root, "npm");
-  const outdir = join(root, NPM_BUNDLE_DIR);
-  const result = await build({
-    ...common(root),
-    entryPoints: { main: file },
-    format: "esm",
-    splitting: true,
-    target: "node20",
-    outdir,
-    chunkNames: "[name]-[hash]",
-    external: ["keytar", "typescript"],
-    plugins: [inlinePackageJson(root)],
-    // CommonJS dependencies (oclif) call require() for built-ins.
-    banner: {
-      js: 'import{createRequire as __gigareelsCreateRequire}from"node:module";const require=__gigareelsCreateRequire(import.meta.url);',
-    },
-  });
-  writeFileSync(join(root, GEN_DIR, "npm-meta.json"), JSON.stringify(result.metafile));
-  return { outdir, metafile: result.metafile };
-}
-
 /**
- * The single-executable bundle: one CommonJS file (SEA mains are CommonJS). Dynamic imports
- * become lazily initialised modules inside the file, so commands still load only when run.
- * `keytar` resolves to the SEA loader that dlopens the native module shipped as an asset.
+ * One CommonJS file exporting `main(root, argv)`. Dynamic imports (the command map) become
+ * lazily initialised modules inside the file, so a command's code runs only when it is used.
+ * The first line carries a hash of the rest (`// gigareels-bundle <hash>`), which keys code caches.
  */
-export async function bundleSea(root, outfile, { nodeTarget = "node22" } = {}) {
-  const { file } = writeEntry(root, "sea");
-  const keytarShim = join(root, "dist/lib/cli/bundle/keytar-sea-module.js");
+async function bundleCjs(root, { kind, outfile, nodeTarget, plugins = [], external }) {
+  const { file } = writeEntry(root, kind);
   const result = await build({
     ...common(root),
     entryPoints: [file],
     format: "cjs",
     target: nodeTarget,
     outfile,
+    external,
+    plugins: [inlinePackageJson(root), ...plugins],
+    // import.meta.url in our ESM sources: the bundle's own location.
+    define: { "import.meta.url": "__gigareelsImportMetaUrl" },
+    banner: { js: 'var __gigareelsImportMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
+  });
+  const code = readFileSync(outfile, "utf8");
+  const hash = createHash("sha256").update(code).digest("hex").slice(0, 20);
+  writeFileSync(outfile, `// gigareels-bundle ${hash}\n${code}`);
+  writeFileSync(join(root, GEN_DIR, `${kind}-meta.json`), JSON.stringify(result.metafile));
+  return { outfile, hash, metafile: result.metafile };
+}
+
+/** The npm bin's bundle (dist/bundle/cli.cjs); keytar stays external, loaded from node_modules. */
+export function bundleNpm(root) {
+  return bundleCjs(root, {
+    kind: "npm",
+    outfile: join(root, NPM_BUNDLE),
+    nodeTarget: "node20",
+    // oclif requires typescript only to run .ts sources in development, inside a try.
+    external: ["keytar", "typescript"],
+  });
+}
+
+/**
+ * The single executable's bundle: `keytar` resolves to the loader that dlopens the native module
+ * shipped as a SEA asset (src/lib/cli/bundle/keytar-sea.ts).
+ */
+export function bundleSea(root, outfile) {
+  const keytarShim = join(root, "dist/lib/cli/bundle/keytar-sea-module.js");
+  return bundleCjs(root, {
+    kind: "sea",
+    outfile,
+    nodeTarget: "node22",
+    external: ["typescript"],
     plugins: [
-      inlinePackageJson(root),
       {
         name: "keytar-from-sea-asset",
         setup(b) {
@@ -205,8 +214,43 @@ export async function bundleSea(root, outfile, { nodeTarget = "node22" } = {}) {
         },
       },
     ],
-    define: { "import.meta.url": "__gigareelsImportMetaUrl" },
-    banner: { js: 'var __gigareelsImportMetaUrl=require("node:url").pathToFileURL(process.execPath).href;' },
   });
-  return { outfile, metafile: result.metafile, relativeOut: toPosix(relative(root, outfile)) };
+}
+
+/** What the code-cache training runs: start-up, help, and a command's parse and run (`help help`). */
+export const TRAIN_ARGS = [["--version"], ["--help"], ["help", "help"]];
+
+/**
+ * Runs the CLI once through `runner` (bin/run.js, or the binary's main script) with the bundle's
+ * training switch, so V8 writes a code cache holding every function start-up compiles.
+ */
+export function trainCodeCache(root, { node = process.execPath, script, env = {}, out } = {}) {
+  const tmp = mkdtempSync(join(tmpdir(), "gigareels-train-"));
+  const target = out ?? join(root, `dist/bundle/cli.${process.version}-${process.arch}.v8cache`);
+  try {
+    const r = spawnSync(node, [script ?? join(root, "bin/run.js")], {
+      cwd: root,
+      stdio: ["ignore", "ignore", "pipe"],
+      encoding: "utf8",
+      env: {
+        PATH: process.env.PATH,
+        HOME: tmp,
+        GIGAREELS_CONFIG_DIR: tmp,
+        GIGAREELS_CACHE_DIR: tmp,
+        XDG_CACHE_HOME: tmp,
+        XDG_CONFIG_HOME: tmp,
+        XDG_DATA_HOME: tmp,
+        NO_COLOR: "1",
+        GIGAREELS_TRAIN_CODE_CACHE: target,
+        GIGAREELS_TRAIN_ARGS: JSON.stringify(TRAIN_ARGS),
+        ...env,
+      },
+    });
+    if (r.status !== 0 || !existsSync(target)) {
+      throw new Error(`code cache training failed (${r.status}): ${r.stderr}`);
+    }
+    return target;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
