@@ -147,6 +147,11 @@ async function importKeytar(): Promise<KeytarLike> {
     // Resolving finds the package without loading the native module.
     return childKeytar(createRequire(import.meta.url).resolve("keytar"));
   }
+  // Seam for the standalone binary (issue 8): its entry sets this loader, which dlopens keytar's
+  // native module from the binary's SEA asset via a private temporary folder
+  // (src/lib/cli/bundle/keytar-sea.ts); it throws when that fails, and the file store is used.
+  const seaLoader = (globalThis as { __gigareelsLoadKeytar?: () => KeytarLike }).__gigareelsLoadKeytar;
+  if (seaLoader) return seaLoader();
   // A variable specifier keeps bundlers from inlining the native module and keeps keytar
   // optional at build time.
   const specifier = "keytar";
