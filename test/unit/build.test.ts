@@ -1,0 +1,253 @@
+/**
+ * The build scripts (scripts/bundle.mjs, scripts/build-binary.mjs) and the bundled start-up
+ * (src/lib/cli/bundle): the generated command map, the binary checks, the oclif internals the
+ * launcher relies on (pinned @oclif/core), and keytar's loader for the binary.
+ */
+import { createHash } from "node:crypto";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Command, Config } from "@oclif/core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadRootPlugin } from "../../src/lib/cli/bundle/launch.js";
+import { dlopenFromBytes, wrapNative } from "../../src/lib/cli/bundle/keytar-sea.js";
+import { ROOT } from "../helpers/cli.js";
+
+interface BuildBinary {
+  NODE_VERSION: string;
+  SEA_FUSE: string;
+  TARGETS: Record<string, { pkg: string; integrity: string; format: string }>;
+  binaryFormat(buf: Buffer): string | undefined;
+  fuseState(buf: Buffer): string | undefined;
+  sriOf(buf: Buffer): string;
+  binaryName(target: string): string;
+}
+interface Bundle {
+  collectCli(root: string): {
+    manifest: { commands: Record<string, { pluginName?: string }> };
+    commands: Record<string, string>;
+    hooks: Record<string, string[]>;
+  };
+  runtimePjson(pjson: Record<string, unknown>): { oclif: Record<string, unknown> };
+}
+const scriptsDir = join(ROOT, "scripts");
+const buildBinary = async () => (await import(join(scriptsDir, "build-binary.mjs"))) as BuildBinary;
+const bundle = async () => (await import(join(scriptsDir, "bundle.mjs"))) as Bundle;
+
+let tmp: string;
+beforeEach(() => {
+  tmp = mkdtempSync(join(tmpdir(), "gigareels-build-test-"));
+});
+afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("binary checks", () => {
+  it("recognises ELF, Mach-O and PE by their magic numbers", async () => {
+    const { binaryFormat } = await buildBinary();
+    expect(binaryFormat(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1]))).toBe("elf");
+    expect(binaryFormat(Buffer.from([0xcf, 0xfa, 0xed, 0xfe, 7, 0]))).toBe("macho");
+    expect(binaryFormat(Buffer.from("MZ\x90\x00", "latin1"))).toBe("pe");
+    expect(binaryFormat(Buffer.from("#!/bin/sh\n"))).toBeUndefined();
+    expect(binaryFormat(readFileSync(process.execPath))).toBe(
+      process.platform === "linux" ? "elf" : expect.any(String),
+    );
+  });
+
+  it("reads the SEA fuse: 0 in a plain Node, 1 after injection, undefined when absent", async () => {
+    const { fuseState, SEA_FUSE } = await buildBinary();
+    expect(SEA_FUSE).toBe("NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2");
+    expect(fuseState(Buffer.from(`xx${SEA_FUSE}:1yy`))).toBe("1");
+    expect(fuseState(Buffer.from(`xx${SEA_FUSE}:0yy`))).toBe("0");
+    expect(fuseState(Buffer.from("no fuse here"))).toBeUndefined();
+  });
+
+  it("pins Node 22 for every target with an sha512 integrity, as npm writes it", async () => {
+    const { TARGETS, NODE_VERSION, sriOf, binaryName } = await buildBinary();
+    expect(NODE_VERSION).toMatch(/^22\.\d+\.\d+$/);
+    expect(Object.keys(TARGETS).sort()).toEqual([
+      "darwin-arm64",
+      "darwin-x64",
+      "linux-arm64",
+      "linux-x64",
+      "win-x64",
+    ]);
+    for (const t of Object.values(TARGETS)) expect(t.integrity).toMatch(/^sha512-[A-Za-z0-9+/]{86}==$/);
+    const data = Buffer.from("abc");
+    expect(sriOf(data)).toBe(`sha512-${createHash("sha512").update(data).digest("base64")}`);
+    expect(binaryName("win-x64")).toBe("gigareels-win-x64.exe");
+    expect(binaryName("linux-x64")).toBe("gigareels-linux-x64");
+  });
+});
+
+describe("generated command map", () => {
+  function fakeRoot(withPlugin: boolean) {
+    mkdirSync(join(tmp, "dist/commands/render"), { recursive: true });
+    mkdirSync(join(tmp, "dist/hooks"), { recursive: true });
+    for (const f of ["dist/commands/status.js", "dist/commands/render/text.js", "dist/hooks/init.js"]) {
+      writeFileSync(join(tmp, f), "export default 1;\n");
+    }
+    const entry = (id: string, file: string[]) => ({ id, pluginName: "@gigareels/sdk", relativePath: file });
+    writeFileSync(
+      join(tmp, "oclif.manifest.json"),
+      JSON.stringify({
+        version: "1.2.3",
+        commands: {
+          status: entry("status", ["dist", "commands", "status.js"]),
+          "render:text": entry("render:text", ["dist", "commands", "render", "text.js"]),
+        },
+      }),
+    );
+    writeFileSync(
+      join(tmp, "package.json"),
+      JSON.stringify({
+        name: "@gigareels/sdk",
+        version: "1.2.3",
+        oclif: {
+          commands: "./dist/commands",
+          hooks: { init: "./dist/hooks/init" },
+          plugins: withPlugin ? ["@oclif/plugin-help"] : [],
+        },
+      }),
+    );
+    if (withPlugin) symlinkSync(join(ROOT, "node_modules"), join(tmp, "node_modules"));
+  }
+
+  it("maps every manifest command to its module, and the package's hooks", async () => {
+    fakeRoot(false);
+    const { collectCli } = await bundle();
+    const cli = collectCli(tmp);
+    expect(cli.commands).toEqual({
+      "render:text": join(tmp, "dist/commands/render/text.js"),
+      status: join(tmp, "dist/commands/status.js"),
+    });
+    expect(cli.hooks).toEqual({ init: [join(tmp, "dist/hooks/init.js")] });
+  });
+
+  it("merges the bundled plugins' commands into the root plugin's manifest", async () => {
+    fakeRoot(true);
+    const { collectCli } = await bundle();
+    const cli = collectCli(tmp);
+    expect(Object.keys(cli.commands).sort()).toEqual(["help", "render:text", "status"]);
+    expect(cli.commands.help).toMatch(/plugin-help[\\/]lib[\\/]commands[\\/]help\.js$/);
+    expect(cli.manifest.commands.help?.pluginName).toBe("@gigareels/sdk");
+  });
+
+  it("fails the build when a manifest entry's module is missing", async () => {
+    fakeRoot(false);
+    rmSync(join(tmp, "dist/commands/status.js"));
+    const { collectCli } = await bundle();
+    expect(() => collectCli(tmp)).toThrow(/status\.js missing/);
+  });
+
+  it("inlines a package.json without hooks or plugins, with the explicit strategy", async () => {
+    const { runtimePjson } = await bundle();
+    const p = runtimePjson({
+      name: "x",
+      version: "1.0.0",
+      dependencies: { a: "1" },
+      oclif: { bin: "x", commands: "./dist/commands", hooks: { init: "./h" }, plugins: ["p"] },
+    });
+    expect(p).toEqual({
+      name: "x",
+      version: "1.0.0",
+      type: undefined,
+      oclif: {
+        bin: "x",
+        commands: { strategy: "explicit", target: "./dist/bundle/cli.cjs", identifier: "COMMANDS" },
+      },
+    });
+  });
+});
+
+describe("the launcher's use of oclif internals", () => {
+  it("serves the embedded manifest and loads a command only when it runs", async () => {
+    class Hello extends Command {
+      static override summary = "Say hello.";
+      async run() {
+        await this.parse(Hello);
+        return "hi";
+      }
+    }
+    const loaded: string[] = [];
+    const pjson = { name: "fake-cli", version: "9.9.9", oclif: { bin: "fake", commands: "./nowhere" } };
+    const manifest = {
+      version: "9.9.9",
+      commands: {
+        hello: { id: "hello", summary: "Say hello.", aliases: [], args: {}, flags: {}, hiddenAliases: [] },
+        "zeta:beta": { id: "zeta:beta", aliases: [], args: {}, flags: {}, hiddenAliases: [] },
+      },
+    };
+    const plugin = await loadRootPlugin({
+      root: tmp,
+      pjson: pjson as never,
+      manifest: manifest as never,
+      commands: {
+        hello: async () => {
+          loaded.push("hello");
+          return { default: Hello };
+        },
+        "zeta:beta": async () => {
+          loaded.push("zeta");
+          return {};
+        },
+      },
+    });
+    expect(plugin.hasManifest).toBe(true);
+    expect(plugin.commands.map((c) => c.id)).toEqual(["hello", "zeta:beta"]);
+    expect(loaded).toEqual([]);
+    // localeCompare is restored after the load.
+    expect("a".localeCompare.toString()).toContain("native code");
+
+    const config = await Config.load({
+      root: tmp,
+      pjson: pjson as never,
+      plugins: new Map([[plugin.name, plugin]]),
+    });
+    expect(config.commandIDs.sort()).toEqual(["hello", "zeta:beta"]);
+    expect(config.findCommand("hello")?.summary).toBe("Say hello.");
+    expect(loaded).toEqual([]);
+    expect(await config.runCommand("hello")).toBe("hi");
+    expect(loaded).toEqual(["hello"]);
+    expect(Hello.id).toBe("hello");
+    await expect(config.findCommand("zeta:beta")!.load()).rejects.toThrow(/command zeta:beta not found/);
+  });
+});
+
+describe("keytar for the binary", () => {
+  const keytarNode = join(ROOT, "node_modules/keytar/build/Release/keytar.node");
+
+  it.runIf(existsSync(keytarNode))("dlopens the native module from a private folder it then removes", () => {
+    const native = dlopenFromBytes(readFileSync(keytarNode), tmp);
+    expect(typeof native.getPassword).toBe("function");
+    expect(typeof native.findCredentials).toBe("function");
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it("does not load a file that cannot be a native module, and still cleans up", () => {
+    expect(() => dlopenFromBytes(Buffer.from("not an ELF"), tmp)).toThrow();
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it("checks arguments as keytar's own wrapper does", async () => {
+    const calls: string[][] = [];
+    const api = wrapNative({
+      getPassword: async (...args: string[]) => {
+        calls.push(args);
+        return "secret";
+      },
+    });
+    expect(() => api.getPassword("", "acct")).toThrow("Service is required.");
+    expect(() => api.getPassword("svc", "")).toThrow("Account is required.");
+    await expect(api.getPassword("svc", "acct")).resolves.toBe("secret");
+    expect(calls).toEqual([["svc", "acct"]]);
+    expect(() => api.findCredentials("svc")).toThrow(/no findCredentials/);
+  });
+});
