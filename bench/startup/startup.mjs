@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// Start-up benchmark (issue 8). Compares, in one run, with NODE_EXTRA_CA_CERTS unset on every side:
+//   node -e 0;  gigareels --version / status --offline / --help from the npm bin (bin/run.js, as
+//   an npm install runs it) and from the standalone binary (build/gigareels-<os>-<arch>).
+// Prints medians and ratios to `node -e 0`, checks the targets (npm <= 2.5x, binary <= 2.0x for
+// --version and status --offline), and writes bench/results/startup-<time>.json.
+//
+//   npm run build && npm run build:binary && node bench/startup/startup.mjs [--runs 40] [--json]
+//
+// status --offline reads a real profile: the bench logs in once (file store) against the emulator
+// in a temporary config folder. Runs are interleaved (one of each case per round) so machine noise
+// hits every case alike.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const runs = Number(opt("--runs", "40"));
+const warmup = 3;
+const asJson = args.includes("--json");
+
+const target = `${process.platform === "win32" ? "win" : process.platform}-${process.arch}`;
+const binary = join(root, "build", `gigareels-${target}${process.platform === "win32" ? ".exe" : ""}`);
+const bin = join(root, "bin/run.js");
+if (!existsSync(join(root, "dist/bundle/cli.cjs"))) throw new Error("run `npm run build` first");
+const haveBinary = existsSync(binary);
+if (!haveBinary) process.stderr.write(`no ${binary}: run \`npm run build:binary\` to include the binary\n`);
+
+const configDir = mkdtempSync(join(tmpdir(), "gigareels-bench-"));
+const env = {
+  ...process.env,
+  GIGAREELS_CONFIG_DIR: configDir,
+  GIGAREELS_CREDENTIAL_STORE: "file",
+  NO_COLOR: "1",
+};
+for (const k of [
+  "NODE_EXTRA_CA_CERTS",
+  "NODE_OPTIONS",
+  "DEBUG",
+  "GIGAREELS_API_KEY",
+  "GIGAREELS_API_KEY_FILE",
+]) {
+  delete env[k];
+}
+
+// A stored profile for status --offline.
+const { startEmulator } = await import(pathToFileURL(join(root, "dist/lib/emulator/index.js")).href);
+const emulator = await startEmulator({ port: 0 });
+try {
+  // Asynchronous: the emulator answers from this process.
+  const login = spawn(process.execPath, [bin, "login", "--with-token", "--base-url", emulator.url], {
+    env,
+    stdio: ["pipe", "ignore", "pipe"],
+  });
+  let stderr = "";
+  login.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  login.stdin.end(`${emulator.keys[0]}\n`);
+  const code = await new Promise((resolve) => login.on("close", resolve));
+  if (code !== 0)
+    process.stderr.write(`login failed (${code}); status --offline runs without a profile: ${stderr}\n`);
+} finally {
+  await emulator.stop();
+}
+
+const cases = [
+  { name: "node -e 0", cmd: [process.execPath, "-e", "0"] },
+  { name: "npm: --version", cmd: [process.execPath, bin, "--version"], target: 2.5 },
+  { name: "npm: status --offline", cmd: [process.execPath, bin, "status", "--offline"], target: 2.5 },
+  { name: "npm: --help", cmd: [process.execPath, bin, "--help"] },
+  ...(haveBinary
+    ? [
+        { name: "binary: --version", cmd: [binary, "--version"], target: 2.0 },
+        { name: "binary: status --offline", cmd: [binary, "status", "--offline"], target: 2.0 },
+        { name: "binary: --help", cmd: [binary, "--help"] },
+      ]
+    : []),
+];
+
+const times = new Map(cases.map((c) => [c.name, []]));
+const exits = new Map();
+for (let round = 0; round < warmup + runs; round++) {
+  for (const c of cases) {
+    const start = process.hrtime.bigint();
+    const r = spawnSync(c.cmd[0], c.cmd.slice(1), { env, stdio: "ignore" });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    exits.set(c.name, r.status);
+    if (round >= warmup) times.get(c.name).push(ms);
+  }
+}
+rmSync(configDir, { recursive: true, force: true });
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const base = median(times.get("node -e 0"));
+const rows = cases.map((c) => {
+  const med = median(times.get(c.name));
+  const ratio = med / base;
+  return {
+    case: c.name,
+    medianMs: Number(med.toFixed(1)),
+    ratio: Number(ratio.toFixed(2)),
+    target: c.target ?? null,
+    ok: c.target ? ratio <= c.target : null,
+    exitCode: exits.get(c.name),
+  };
+});
+const result = {
+  date: new Date().toISOString(),
+  node: process.version,
+  platform: target,
+  runs,
+  rows,
+};
+mkdirSync(join(root, "bench/results"), { recursive: true });
+writeFileSync(
+  join(root, "bench/results", `startup-${Date.now()}.json`),
+  `${JSON.stringify(result, null, 2)}\n`,
+);
+
+if (asJson) {
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+} else {
+  process.stdout.write(
+    `start-up, ${runs} runs each, ${process.version} ${target}, NODE_EXTRA_CA_CERTS unset\n`,
+  );
+  process.stdout.write(`${"case".padEnd(26)} ${"median".padStart(9)} ${"ratio".padStart(7)}  target\n`);
+  for (const r of rows) {
+    const t = r.target ? `<= ${r.target}x ${r.ok ? "ok" : "MISSED"}` : "";
+    const exit = r.exitCode === 0 ? "" : `  (exit ${r.exitCode})`;
+    process.stdout.write(
+      `${r.case.padEnd(26)} ${`${r.medianMs.toFixed(1)} ms`.padStart(9)} ${`${r.ratio.toFixed(2)}x`.padStart(7)}  ${t}${exit}\n`,
+    );
+  }
+}
+// Exit 1 when a target is missed, so CI or a script can use it.
+process.exit(rows.some((r) => r.ok === false) ? 1 : 0);
