@@ -4,10 +4,10 @@
  * a key on stdin, status, whoami, render --wait --output.
  *
  * The binary is built here (scripts/build-binary.mjs --no-build, about 15 s once Node 22 is in
- * build/cache) when it is missing or older than the npm bundle that `npm run build` made.
+ * build/cache) when it is missing or older than a file under src/ or scripts/.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,11 +33,24 @@ function runBinary(args: string[], options: RunOptions = {}) {
   });
 }
 
+/** Newest modification time of the files the binary is built from. */
+function newestSource(): number {
+  let newest = statSync(join(ROOT, "package.json")).mtimeMs;
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  walk(join(ROOT, "src"));
+  walk(join(ROOT, "scripts"));
+  return newest;
+}
+
 beforeAll(() => {
-  const stale =
-    !existsSync(BINARY) ||
-    (existsSync(NPM_BUNDLE) && statSync(BINARY).mtimeMs < statSync(NPM_BUNDLE).mtimeMs);
-  if (stale) {
+  if (!existsSync(NPM_BUNDLE)) throw new Error("run `npm run build` first");
+  if (!existsSync(BINARY) || statSync(BINARY).mtimeMs < newestSource()) {
     execFileSync(process.execPath, [join(ROOT, "scripts/build-binary.mjs"), "--no-build"], {
       cwd: ROOT,
       stdio: ["ignore", "ignore", "inherit"],
