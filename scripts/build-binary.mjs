@@ -153,6 +153,28 @@ export function fuseState(buf) {
   return String.fromCharCode(buf[i + SEA_FUSE.length + 1]);
 }
 
+/**
+ * Experimental (--snapshot): a V8 startup snapshot instead of the code cache. The bundle is
+ * evaluated while the snapshot is built (oclif and its dependencies are then already loaded when
+ * the binary starts); the commands' own modules cannot be (undici, for one, refuses to be
+ * snapshotted), and what modules detect when loaded (colour support, DEBUG) is frozen at build
+ * time. Measured here: --version 37.6 ms against 40.9 ms with the code cache, status no better.
+ */
+function writeSnapshotMain(seaBundle) {
+  const file = join(root, "build/sea/snapshot-main.cjs");
+  const source = readFileSync(seaBundle, "utf8");
+  writeFileSync(
+    file,
+    `function __gigareelsBundle(exports, require, module, __filename, __dirname) {${source}\n}
+const { dirname: __dirnameOf } = require("node:path");
+const __mod = { exports: {} };
+__gigareelsBundle(__mod.exports, require, __mod, process.execPath, __dirnameOf(process.execPath));
+require("node:v8").startupSnapshot.setDeserializeMainFunction(() => __mod.exports.main(__dirnameOf(process.execPath)));
+`,
+  );
+  return file;
+}
+
 async function buildTarget(target, { hostNode, seaBundle, seaCache, out, snapshot, keytarPath }) {
   const { format } = TARGETS[target];
   const isHost = target === hostTarget();
@@ -166,7 +188,7 @@ async function buildTarget(target, { hostNode, seaBundle, seaCache, out, snapsho
   if (isHost && seaCache) assets["cli.v8cache"] = seaCache;
   if (isHost && keytarPath) assets["keytar.node"] = keytarPath;
   const seaConfig = {
-    main: join(root, "scripts/sea-main.cjs"),
+    main: snapshot ? writeSnapshotMain(seaBundle) : join(root, "scripts/sea-main.cjs"),
     output: blob,
     disableExperimentalSEAWarning: true,
     // V8's code cache and startup snapshot are specific to the platform that makes them.
@@ -223,6 +245,9 @@ async function buildTarget(target, { hostNode, seaBundle, seaCache, out, snapsho
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const host = hostTarget();
+  if (opts.snapshot && opts.targets.some((t) => t !== host)) {
+    throw new Error("--snapshot builds only the host's binary (V8 snapshots are platform specific)");
+  }
   if (!TARGETS[host]) throw new Error(`no Node package for this host (${host})`);
   if (opts.build)
     execFileSync(process.execPath, [join(root, "scripts/build.mjs")], { cwd: root, stdio: "inherit" });
