@@ -148,6 +148,17 @@ function inlinePackageJson(root) {
   };
 }
 
+/** iconv-lite -> src/lib/cli/bundle/iconv-lite-stub.ts (see there why). */
+function aliasIconvLite(root) {
+  const stub = join(root, "dist/lib/cli/bundle/iconv-lite-stub.js");
+  return {
+    name: "iconv-lite-stub",
+    setup(b) {
+      b.onResolve({ filter: /^iconv-lite$/ }, () => ({ path: stub }));
+    },
+  };
+}
+
 const common = (root) => ({
   bundle: true,
   platform: "node",
@@ -172,7 +183,7 @@ async function bundleCjs(root, { kind, outfile, nodeTarget, plugins = [], extern
     target: nodeTarget,
     outfile,
     external,
-    plugins: [inlinePackageJson(root), ...plugins],
+    plugins: [inlinePackageJson(root), aliasIconvLite(root), ...plugins],
     // import.meta.url in our ESM sources: the bundle's own location.
     define: { "import.meta.url": "__gigareelsImportMetaUrl" },
     banner: { js: 'var __gigareelsImportMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
