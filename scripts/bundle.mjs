@@ -6,12 +6,20 @@
 // package.json's oclif section.
 import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { build } from "esbuild";
 
-/** The npm bin's bundle (bin/run.js loads it). */
+/** The npm bin's bundle (bin/run.cjs loads it). */
 export const NPM_BUNDLE = "dist/bundle/cli.cjs";
 const GEN_DIR = "build/gen";
 
@@ -188,6 +196,8 @@ async function bundleCjs(root, { kind, outfile, nodeTarget, plugins = [], extern
     define: { "import.meta.url": "__gigareelsImportMetaUrl" },
     banner: { js: 'var __gigareelsImportMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
   });
+  if (kind === "npm")
+    copyFileSync(join(root, "scripts/cli-loader.cjs"), join(dirname(outfile), "loader.cjs"));
   const code = readFileSync(outfile, "utf8");
   const hash = createHash("sha256").update(code).digest("hex").slice(0, 20);
   writeFileSync(outfile, `// gigareels-bundle ${hash}\n${code}`);
@@ -232,14 +242,14 @@ export function bundleSea(root, outfile) {
 export const TRAIN_ARGS = [["--version"], ["--help"], ["help", "help"]];
 
 /**
- * Runs the CLI once through `runner` (bin/run.js, or the binary's main script) with the bundle's
+ * Runs the CLI once through `script` (bin/run.cjs, or the binary's main script) with the bundle's
  * training switch, so V8 writes a code cache holding every function start-up compiles.
  */
 export function trainCodeCache(root, { node = process.execPath, script, env = {}, out } = {}) {
   const tmp = mkdtempSync(join(tmpdir(), "gigareels-train-"));
   const target = out ?? join(root, `dist/bundle/cli.${process.version}-${process.arch}.v8cache`);
   try {
-    const r = spawnSync(node, [script ?? join(root, "bin/run.js")], {
+    const r = spawnSync(node, [script ?? join(root, "bin/run.cjs")], {
       cwd: root,
       stdio: ["ignore", "ignore", "pipe"],
       encoding: "utf8",

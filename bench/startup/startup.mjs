@@ -11,7 +11,7 @@
 // in a temporary config folder. Runs are interleaved (one of each case per round) so machine noise
 // hits every case alike.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -28,7 +28,9 @@ const asJson = args.includes("--json");
 
 const target = `${process.platform === "win32" ? "win" : process.platform}-${process.arch}`;
 const binary = join(root, "build", `gigareels-${target}${process.platform === "win32" ? ".exe" : ""}`);
-const bin = join(root, "bin/run.js");
+// What an npm install runs: package.json's bin (bin/run.cjs, or bin/run.js, its ES module wrapper).
+const pjsonBin = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).bin.gigareels;
+const bin = join(root, pjsonBin);
 if (!existsSync(join(root, "dist/bundle/cli.cjs"))) throw new Error("run `npm run build` first");
 const haveBinary = existsSync(binary);
 if (!haveBinary) process.stderr.write(`no ${binary}: run \`npm run build:binary\` to include the binary\n`);
@@ -76,6 +78,15 @@ const cases = [
   { name: "npm: --version", cmd: [process.execPath, bin, "--version"], target: 2.5 },
   { name: "npm: status --offline", cmd: [process.execPath, bin, "status", "--offline"], target: 2.5 },
   { name: "npm: --help", cmd: [process.execPath, bin, "--help"] },
+  ...(pjsonBin === "bin/run.cjs"
+    ? []
+    : [
+        { name: "npm (run.cjs): --version", cmd: [process.execPath, join(root, "bin/run.cjs"), "--version"] },
+        {
+          name: "npm (run.cjs): status --offline",
+          cmd: [process.execPath, join(root, "bin/run.cjs"), "status", "--offline"],
+        },
+      ]),
   ...(haveBinary
     ? [
         { name: "binary: --version", cmd: [binary, "--version"], target: 2.0 },
@@ -135,12 +146,12 @@ if (asJson) {
   process.stdout.write(
     `start-up, ${runs} runs each, ${process.version} ${target}, NODE_EXTRA_CA_CERTS unset\n`,
   );
-  process.stdout.write(`${"case".padEnd(26)} ${"median".padStart(9)} ${"ratio".padStart(7)}  target\n`);
+  process.stdout.write(`${"case".padEnd(32)} ${"median".padStart(9)} ${"ratio".padStart(7)}  target\n`);
   for (const r of rows) {
     const t = r.target ? `<= ${r.target}x ${r.ok ? "ok" : "MISSED"}` : "";
     const exit = r.exitCode === 0 ? "" : `  (exit ${r.exitCode})`;
     process.stdout.write(
-      `${r.case.padEnd(26)} ${`${r.medianMs.toFixed(1)} ms`.padStart(9)} ${`${r.ratio.toFixed(2)}x`.padStart(7)}  ${t}${exit}\n`,
+      `${r.case.padEnd(32)} ${`${r.medianMs.toFixed(1)} ms`.padStart(9)} ${`${r.ratio.toFixed(2)}x`.padStart(7)}  ${t}${exit}\n`,
     );
   }
 }

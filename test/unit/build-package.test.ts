@@ -19,6 +19,7 @@ describe("npm package contents", () => {
       "oclif.manifest.json",
       "bin/run.js",
       "dist/bundle/cli.cjs",
+      "dist/bundle/loader.cjs",
       "dist/index.js",
       "package.json",
     ]) {

@@ -3,6 +3,7 @@
  * (src/lib/cli/bundle): the generated command map, the binary checks, the oclif internals the
  * launcher relies on (pinned @oclif/core), and keytar's loader for the binary.
  */
+import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   existsSync,
@@ -164,6 +165,72 @@ describe("generated command map", () => {
         commands: { strategy: "explicit", target: "./dist/bundle/cli.cjs", identifier: "COMMANDS" },
       },
     });
+  });
+});
+
+describe("the bins' code-cache loader (scripts/cli-loader.cjs)", () => {
+  const loader = join(ROOT, "scripts/cli-loader.cjs");
+  function fakeBundleRoot() {
+    mkdirSync(join(tmp, "root/dist/bundle"), { recursive: true });
+    writeFileSync(
+      join(tmp, "root/dist/bundle/cli.cjs"),
+      '// gigareels-bundle 0123abcd\nexports.main = async (root) => { process.stdout.write("ran in " + root); };\n',
+    );
+    return join(tmp, "root");
+  }
+  const run = (root: string, env: Record<string, string> = {}) =>
+    execFileSync(process.execPath, ["-e", `require(${JSON.stringify(loader)})(${JSON.stringify(root)})`], {
+      encoding: "utf8",
+      env: {
+        PATH: process.env.PATH,
+        GIGAREELS_CACHE_DIR: join(tmp, "cache"),
+        GIGAREELS_DEBUG_CODE_CACHE: "1",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+
+  it("runs the bundle's main with the root, and makes a per-user cache V8 then accepts", () => {
+    const root = fakeBundleRoot();
+    expect(run(root)).toBe(`ran in ${root}`);
+    const dir = join(tmp, "cache/compile-cache");
+    const files = readdirSync(dir);
+    expect(files).toEqual([`cli-0123abcd-${process.version}-${process.arch}.v8cache`]);
+    const second = spawnSync(
+      process.execPath,
+      ["-e", `require(${JSON.stringify(loader)})(${JSON.stringify(root)})`],
+      {
+        encoding: "utf8",
+        env: {
+          PATH: process.env.PATH,
+          GIGAREELS_CACHE_DIR: join(tmp, "cache"),
+          GIGAREELS_DEBUG_CODE_CACHE: "1",
+        },
+      },
+    );
+    expect(second.stderr).toContain("code cache: accepted");
+  });
+
+  it("writes no cache with GIGAREELS_NO_COMPILE_CACHE=1", () => {
+    const root = fakeBundleRoot();
+    run(root, { GIGAREELS_NO_COMPILE_CACHE: "1" });
+    expect(existsSync(join(tmp, "cache"))).toBe(false);
+  });
+
+  it("writes the cache where training asks, running each argv in turn", () => {
+    const root = fakeBundleRoot();
+    writeFileSync(
+      join(root, "dist/bundle/cli.cjs"),
+      "// gigareels-bundle 1\nexports.main = async (root, argv) => { process.stdout.write(JSON.stringify(argv)); };\n",
+    );
+    const out = join(tmp, "trained.v8cache");
+    const stdout = run(root, {
+      GIGAREELS_TRAIN_CODE_CACHE: out,
+      GIGAREELS_TRAIN_ARGS: '[["--version"],["--help"]]',
+    });
+    expect(stdout).toBe('["--version"]["--help"]');
+    expect(readFileSync(out).length).toBeGreaterThan(0);
+    expect(existsSync(join(tmp, "cache"))).toBe(false);
   });
 });
 

@@ -1,0 +1,83 @@
+// Runs the CLI bundle (dist/bundle/cli.cjs, made by scripts/bundle.mjs) through a V8 code cache,
+// because compiling the bundle is most of what start-up costs. `npm run build` copies this file
+// to dist/bundle/loader.cjs, which the bins (bin/run.cjs, bin/run.js) call with the package root.
+// - dist/bundle/cli.<node version>-<arch>.v8cache, made at build time by running the CLI once,
+//   is used when this Node is the one that built the package;
+// - otherwise a per-user cache in GIGAREELS_CACHE_DIR (default: the user's cache folder,
+//   e.g. ~/.cache/gigareels) is made on first run; GIGAREELS_NO_COMPILE_CACHE=1 turns it off.
+// At build time, GIGAREELS_TRAIN_CODE_CACHE=<file> runs each argv of the JSON list
+// GIGAREELS_TRAIN_ARGS in one process and writes the cache there.
+"use strict";
+const { mkdirSync, readFileSync, renameSync, writeFileSync } = require("node:fs");
+const { createRequire } = require("node:module");
+const { homedir } = require("node:os");
+const { dirname, join } = require("node:path");
+const vm = require("node:vm");
+
+const env = process.env;
+
+const tryRead = (file, encoding) => {
+  try {
+    return readFileSync(file, encoding);
+  } catch {
+    return undefined;
+  }
+};
+
+function userCacheFile(hash) {
+  if (env.GIGAREELS_NO_COMPILE_CACHE === "1") return undefined;
+  const home = homedir();
+  const base =
+    env.GIGAREELS_CACHE_DIR ||
+    (process.platform === "darwin"
+      ? join(home, "Library/Caches/gigareels")
+      : process.platform === "win32"
+        ? join(env.LOCALAPPDATA || join(home, "AppData/Local"), "gigareels")
+        : join(env.XDG_CACHE_HOME || join(home, ".cache"), "gigareels"));
+  return join(base, "compile-cache", `cli-${hash}-${process.version}-${process.arch}.v8cache`);
+}
+
+function writeCache(file, data) {
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, data, { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch {
+    // A cache that cannot be written only costs start-up time.
+  }
+}
+
+module.exports = async function runBundle(root) {
+  const bundle = join(root, "dist/bundle/cli.cjs");
+  const source = readFileSync(bundle, "utf8");
+  // The first line is "// gigareels-bundle <hash of the rest>" (scripts/bundle.mjs).
+  const hash = /^\/\/ gigareels-bundle ([0-9a-f]+)/.exec(source)?.[1] ?? "unknown";
+  const train = env.GIGAREELS_TRAIN_CODE_CACHE; // build time: where to write the shipped cache
+  const shipped = join(root, `dist/bundle/cli.${process.version}-${process.arch}.v8cache`);
+  const userFile = train ? undefined : userCacheFile(hash);
+  // A user cache exists only because the shipped one was missing or rejected: try it first.
+  const cachedData = train ? undefined : ((userFile && tryRead(userFile)) ?? tryRead(shipped));
+  // The same wrapper and file name at training and at run time, or V8 rejects the cache.
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: bundle,
+    cachedData,
+  });
+  if (env.GIGAREELS_DEBUG_CODE_CACHE) {
+    process.stderr.write(
+      `code cache: ${cachedData ? (script.cachedDataRejected ? "rejected" : "accepted") : "none"}\n`,
+    );
+  }
+  const mod = { exports: {} };
+  script.runInThisContext()(mod.exports, createRequire(bundle), mod, bundle, dirname(bundle));
+  if (train) {
+    // Each argv of the JSON list in turn, so the cache holds what they all compile.
+    for (const argv of JSON.parse(env.GIGAREELS_TRAIN_ARGS || "[[]]")) await mod.exports.main(root, argv);
+    writeCache(train, script.createCachedData());
+  } else {
+    if (userFile && (!cachedData || script.cachedDataRejected)) {
+      process.once("exit", () => writeCache(userFile, script.createCachedData()));
+    }
+    await mod.exports.main(root);
+  }
+};
