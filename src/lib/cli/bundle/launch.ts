@@ -156,6 +156,8 @@ export async function launch(options: LaunchOptions): Promise<void> {
       root: options.root,
       pjson: plugin.pjson,
       plugins: new Map([[plugin.name, plugin]]),
+      // `DEBUG=oclif:perf` prints oclif's start-up timings.
+      enablePerf: /(^|,)oclif:(perf|\*)/.test(process.env.DEBUG ?? ""),
     });
     await flush();
   } catch (error) {
