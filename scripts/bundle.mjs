@@ -192,6 +192,9 @@ async function bundleCjs(root, { kind, outfile, nodeTarget, plugins = [], extern
     outfile,
     external,
     plugins: [inlinePackageJson(root), aliasIconvLite(root), ...plugins],
+    // import("node:https") and the like become require(): a single executable has no module
+    // loader for import(), and the bins compile the bundle with vm.Script.
+    supported: { "dynamic-import": false },
     // import.meta.url in our ESM sources: the bundle's own location.
     define: { "import.meta.url": "__gigareelsImportMetaUrl" },
     banner: { js: 'var __gigareelsImportMetaUrl=require("node:url").pathToFileURL(__filename).href;' },

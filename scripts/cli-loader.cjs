@@ -62,6 +62,9 @@ module.exports = async function runBundle(root) {
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: bundle,
     cachedData,
+    // import() with a computed specifier (the rest became require() in the bundle).
+    importModuleDynamically:
+      vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((specifier) => import(specifier)),
   });
   if (env.GIGAREELS_DEBUG_CODE_CACHE) {
     process.stderr.write(

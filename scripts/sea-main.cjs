@@ -29,6 +29,8 @@ if (inSea) {
 const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
   filename: "gigareels-cli.cjs",
   cachedData,
+  // import() with a computed specifier (the rest became require() in the bundle).
+  importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 });
 if (process.env.GIGAREELS_DEBUG_CODE_CACHE) {
   process.stderr.write(

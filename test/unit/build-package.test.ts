@@ -3,6 +3,8 @@
  * its bundle, the SDK entry; not the binary build's folders or the sources.
  */
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/cli.js";
 
@@ -28,5 +30,10 @@ describe("npm package contents", () => {
     expect(
       files.filter((f) => f.startsWith("build/") || f.startsWith("src/") || f.startsWith("scripts/")),
     ).toEqual([]);
+  });
+
+  it("the bundle has no import() left: a single executable and vm.Script have no loader for it", () => {
+    const code = readFileSync(join(ROOT, "dist/bundle/cli.cjs"), "utf8");
+    expect(code.match(/(?<![\w$."'`])import\(/g) ?? []).toEqual([]);
   });
 });
