@@ -37,11 +37,11 @@ function userCacheFile(hash) {
   return join(base, "compile-cache", `cli-${hash}-${process.version}-${process.arch}.v8cache`);
 }
 
-function writeCache(file, data) {
+function writeCache(file, data, mode = 0o600) {
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, data, { mode: 0o600 });
+    writeFileSync(tmp, data, { mode });
     renameSync(tmp, file);
   } catch {
     // A cache that cannot be written only costs start-up time.
@@ -76,7 +76,8 @@ module.exports = async function runBundle(root) {
   if (train) {
     // Each argv of the JSON list in turn, so the cache holds what they all compile.
     for (const argv of JSON.parse(env.GIGAREELS_TRAIN_ARGS || "[[]]")) await mod.exports.main(root, argv);
-    writeCache(train, script.createCachedData());
+    // Shipped in the package: readable by everyone who can run it.
+    writeCache(train, script.createCachedData(), 0o644);
   } else {
     if (userFile && (!cachedData || script.cachedDataRejected)) {
       process.once("exit", () => writeCache(userFile, script.createCachedData()));
