@@ -10,7 +10,7 @@
 // status --offline reads a real profile: the bench logs in once (file store) against the emulator
 // in a temporary config folder. Runs are interleaved (one of each case per round) so machine noise
 // hits every case alike.
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -28,10 +28,26 @@ const asJson = args.includes("--json");
 
 const target = `${process.platform === "win32" ? "win" : process.platform}-${process.arch}`;
 const binary = join(root, "build", `gigareels-${target}${process.platform === "win32" ? ".exe" : ""}`);
-// What an npm install runs: package.json's bin (bin/run.cjs, or bin/run.js, its ES module wrapper).
-const pjsonBin = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).bin.gigareels;
-const bin = join(root, pjsonBin);
 if (!existsSync(join(root, "dist/bundle/cli.cjs"))) throw new Error("run `npm run build` first");
+// What an npm install runs: the packed package (`npm pack`, unpacked; the bundle needs none of
+// the dependencies at run time) and its package.json's bin.
+const packDir = mkdtempSync(join(tmpdir(), "gigareels-bench-pack-"));
+const tgz = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", packDir], {
+  cwd: root,
+  encoding: "utf8",
+  shell: process.platform === "win32",
+})
+  .trim()
+  .split("\n")
+  .at(-1);
+execFileSync("tar", ["-xzf", join(packDir, tgz), "-C", packDir]);
+const installed = join(packDir, "package");
+const pjsonBin = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")).bin.gigareels;
+const bin = join(installed, pjsonBin);
+// bin/run.cjs, the faster CommonJS bin, from the package when it ships it, else from the tree.
+const runCjs = existsSync(join(installed, "bin/run.cjs"))
+  ? join(installed, "bin/run.cjs")
+  : join(root, "bin/run.cjs");
 const haveBinary = existsSync(binary);
 if (!haveBinary) process.stderr.write(`no ${binary}: run \`npm run build:binary\` to include the binary\n`);
 
@@ -81,10 +97,10 @@ const cases = [
   ...(pjsonBin === "bin/run.cjs"
     ? []
     : [
-        { name: "npm (run.cjs): --version", cmd: [process.execPath, join(root, "bin/run.cjs"), "--version"] },
+        { name: "npm (run.cjs): --version", cmd: [process.execPath, runCjs, "--version"] },
         {
           name: "npm (run.cjs): status --offline",
-          cmd: [process.execPath, join(root, "bin/run.cjs"), "status", "--offline"],
+          cmd: [process.execPath, runCjs, "status", "--offline"],
         },
       ]),
   ...(haveBinary
@@ -108,6 +124,7 @@ for (let round = 0; round < warmup + runs; round++) {
   }
 }
 rmSync(configDir, { recursive: true, force: true });
+rmSync(packDir, { recursive: true, force: true });
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
