@@ -241,8 +241,18 @@ export function bundleSea(root, outfile) {
   });
 }
 
-/** What the code-cache training runs: start-up, help, and a command's parse and run (`help help`). */
-export const TRAIN_ARGS = [["--version"], ["--help"], ["help", "help"]];
+/**
+ * What the code-cache training runs, in one process: start-up, help, a command's parse and run
+ * (`help help`), and — when the CLI has it — `status --offline`, the one command that is both
+ * called in loops and safe to run anywhere (no network, no keychain, a throwaway config folder and
+ * a dummy key from the environment). Last, since a command that fails ends the process.
+ */
+export function trainArgs(root) {
+  const args = [["--version"], ["--help"], ["help", "help"]];
+  const { manifest } = collectCli(root);
+  if (manifest.commands.status?.flags?.offline) args.push(["status", "--offline"]);
+  return args;
+}
 
 /**
  * Runs the CLI once through `script` (bin/run.cjs, or the binary's main script) with the bundle's
@@ -266,7 +276,9 @@ export function trainCodeCache(root, { node = process.execPath, script, env = {}
         XDG_DATA_HOME: tmp,
         NO_COLOR: "1",
         GIGAREELS_TRAIN_CODE_CACHE: target,
-        GIGAREELS_TRAIN_ARGS: JSON.stringify(TRAIN_ARGS),
+        GIGAREELS_TRAIN_ARGS: JSON.stringify(trainArgs(root)),
+        // A syntactically valid key that was never issued: status --offline shows it masked.
+        GIGAREELS_API_KEY: `giga_${"0".repeat(28)}test`,
         ...env,
       },
     });

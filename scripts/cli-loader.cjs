@@ -74,10 +74,11 @@ module.exports = async function runBundle(root) {
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, createRequire(bundle), mod, bundle, dirname(bundle));
   if (train) {
+    // Shipped in the package: readable by everyone who can run it. Written at exit, since a
+    // command that fails ends the process through oclif's error handler.
+    process.once("exit", () => writeCache(train, script.createCachedData(), 0o644));
     // Each argv of the JSON list in turn, so the cache holds what they all compile.
     for (const argv of JSON.parse(env.GIGAREELS_TRAIN_ARGS || "[[]]")) await mod.exports.main(root, argv);
-    // Shipped in the package: readable by everyone who can run it.
-    writeCache(train, script.createCachedData(), 0o644);
   } else {
     if (userFile && (!cachedData || script.cachedDataRejected)) {
       process.once("exit", () => writeCache(userFile, script.createCachedData()));

@@ -41,10 +41,11 @@ const mod = { exports: {} };
 script.runInThisContext()(mod.exports, require, mod, process.execPath, dirname(process.execPath));
 const root = dirname(process.execPath);
 if (trainOut) {
+  // Written at exit, since a command that fails ends the process through oclif's error handler.
+  process.once("exit", () => require("node:fs").writeFileSync(trainOut, script.createCachedData()));
   (async () => {
     for (const argv of JSON.parse(process.env.GIGAREELS_TRAIN_ARGS || "[[]]"))
       await mod.exports.main(root, argv);
-    require("node:fs").writeFileSync(trainOut, script.createCachedData());
   })();
 } else {
   mod.exports.main(root);

@@ -39,6 +39,7 @@ interface Bundle {
     hooks: Record<string, string[]>;
   };
   runtimePjson(pjson: Record<string, unknown>): { oclif: Record<string, unknown> };
+  trainArgs(root: string): string[][];
 }
 const scriptsDir = join(ROOT, "scripts");
 const buildBinary = async () => (await import(join(scriptsDir, "build-binary.mjs"))) as BuildBinary;
@@ -139,6 +140,17 @@ describe("generated command map", () => {
     expect(Object.keys(cli.commands).sort()).toEqual(["help", "render:text", "status"]);
     expect(cli.commands.help).toMatch(/plugin-help[\\/]lib[\\/]commands[\\/]help\.js$/);
     expect(cli.manifest.commands.help?.pluginName).toBe("@gigareels/sdk");
+  });
+
+  it("trains the code cache with status --offline only when status has that flag", async () => {
+    fakeRoot(false);
+    const { trainArgs } = await bundle();
+    expect(trainArgs(tmp)).toEqual([["--version"], ["--help"], ["help", "help"]]);
+    const path = join(tmp, "oclif.manifest.json");
+    const m = JSON.parse(readFileSync(path, "utf8"));
+    m.commands.status.flags = { offline: { name: "offline", type: "boolean" } };
+    writeFileSync(path, JSON.stringify(m));
+    expect(trainArgs(tmp).at(-1)).toEqual(["status", "--offline"]);
   });
 
   it("fails the build when a manifest entry's module is missing", async () => {
