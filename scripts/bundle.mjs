@@ -266,6 +266,7 @@ export function trainCodeCache(root, { node = process.execPath, script, env = {}
       cwd: root,
       stdio: ["ignore", "ignore", "pipe"],
       encoding: "utf8",
+      timeout: 60_000,
       env: {
         PATH: process.env.PATH,
         HOME: tmp,
@@ -282,7 +283,8 @@ export function trainCodeCache(root, { node = process.execPath, script, env = {}
         ...env,
       },
     });
-    if (r.status !== 0 || !existsSync(target)) {
+    // The status of the last command does not matter (status --offline may well exit 4 here).
+    if (r.error || r.signal || !existsSync(target)) {
       throw new Error(`code cache training failed (${r.status}): ${r.stderr}`);
     }
     return target;
