@@ -261,6 +261,8 @@ export function trainArgs(root) {
 export function trainCodeCache(root, { node = process.execPath, script, env = {}, out } = {}) {
   const tmp = mkdtempSync(join(tmpdir(), "gigareels-train-"));
   const target = out ?? join(root, `dist/bundle/cli.${process.version}-${process.arch}.v8cache`);
+  // V8 checks a cache against the source's length only: never leave an old one in place.
+  rmSync(target, { force: true });
   try {
     const r = spawnSync(node, [script ?? join(root, "bin/run.cjs")], {
       cwd: root,
