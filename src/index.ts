@@ -7,4 +7,13 @@ export { DEFAULT_BASE_URL, isLoopbackHost, validateApiKey, validateBaseUrl } fro
 export { maskKey, redactKeys } from "./lib/credentials/key-format.js";
 export { Transport, type TransportConfig } from "./lib/sdk/transport.js";
 export { SDK_VERSION } from "./lib/sdk/version.js";
+export {
+  DEFAULT_MAX_OUTAGE_MS,
+  OutageError,
+  type WaitEvent,
+  type WaitEventType,
+  type WaitForRenderOptions,
+} from "./lib/sdk/wait.js";
+export type { DownloadCallOptions, DownloadOutcome } from "./lib/sdk/download-client.js";
+export { DownloadError, type DownloadProgress } from "./lib/render/download.js";
 export type * from "./lib/sdk/types.js";
