@@ -211,7 +211,8 @@ async function readLockInfo(lockPath: string): Promise<LockInfo | null> {
   return null;
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this id exists on this machine (EPERM: it does, owned by someone else). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

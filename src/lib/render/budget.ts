@@ -13,7 +13,14 @@
 import { createHash, randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { configDir, ensurePrivateDir, readJsonFile, withFileLock, writeFileAtomic } from "../fs/index.js";
+import {
+  configDir,
+  ensurePrivateDir,
+  pidAlive,
+  readJsonFile,
+  withFileLock,
+  writeFileAtomic,
+} from "../fs/index.js";
 import type { RateLimitSnapshot } from "./scheduler.js";
 
 export const BUDGET_FILE_VERSION = 1;
@@ -99,15 +106,6 @@ export function sanitizeBudgetFile(value: unknown): BudgetFile {
   }
   if (Array.isArray(v.recent)) out.recent = v.recent.filter(isNum);
   return out;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Drops watchers whose entry expired or whose process is gone, and old request times. */
