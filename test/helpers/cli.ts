@@ -3,10 +3,10 @@
  * environment: no inherited GIGAREELS_* variables, a private config folder, no colour.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { expect } from "vitest";
+import { afterEach, beforeEach, expect } from "vitest";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const BIN = join(ROOT, "bin/run.js");
@@ -83,6 +83,33 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRes
 export function tempConfigDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "gigareels-test-"));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A fresh private config folder for each test of the file (made in beforeEach, removed in
+ * afterEach), with readers for the credentials.json inside it.
+ */
+export function useTempConfig() {
+  let current: { dir: string; cleanup: () => void } | undefined;
+  beforeEach(() => {
+    current = tempConfigDir();
+  });
+  afterEach(() => current?.cleanup());
+  const credentialsFile = () => join(config.dir, "credentials.json");
+  /** The parsed credentials.json, or undefined when there is none. */
+  const credentials = () =>
+    existsSync(credentialsFile()) ? JSON.parse(readFileSync(credentialsFile(), "utf8")) : undefined;
+  const config = {
+    get dir(): string {
+      if (!current) throw new Error("useTempConfig: only inside a test");
+      return current.dir;
+    },
+    credentialsFile,
+    credentials,
+    /** One profile's entry in credentials.json. */
+    profile: (name = "default") => credentials()?.profiles?.[name],
+  };
+  return config;
 }
 
 /** Fails when any full key appears in the text (masks like giga_****abcd are fine). */

@@ -3,25 +3,17 @@
  * codes, the one-line result, --json, no terminal, GIGAREELS_API_KEY set, Ctrl-C, port in
  * use, --timeout. The key store is the file (GIGAREELS_CREDENTIAL_STORE=file).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type CliResult, expectNoFullKey, type RunOptions, runCli, tempConfigDir } from "../helpers/cli.js";
+import { describe, expect, it } from "vitest";
+import { type CliResult, expectNoFullKey, type RunOptions, runCli, useTempConfig } from "../helpers/cli.js";
 import { useEmulator } from "../helpers/emulator.js";
 
 const emulator = useEmulator();
-let config: { dir: string; cleanup: () => void };
-beforeEach(() => {
-  config = tempConfigDir();
-});
-afterEach(() => config.cleanup());
+const config = useTempConfig();
 
-const credentialsFile = () => join(config.dir, "credentials.json");
-const stored = (profile = "default") =>
-  existsSync(credentialsFile())
-    ? JSON.parse(readFileSync(credentialsFile(), "utf8")).profiles?.[profile]
-    : undefined;
+const credentialsFile = config.credentialsFile;
+const stored = config.profile;
 
 function cli(args: string[], options: RunOptions = {}): Promise<CliResult> {
   return runCli(args, {

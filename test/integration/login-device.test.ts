@@ -1,24 +1,13 @@
-/** The device flow against the emulator (small intervals), the browser side played over HTTP. */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type LoginOptions, login } from "../../src/lib/auth/login.js";
 import { sleep } from "../../src/lib/sdk/transport.js";
 import { AbortedError } from "../../src/lib/sdk/errors.js";
-import { expectNoFullKey, tempConfigDir } from "../helpers/cli.js";
+import { expectNoFullKey, useTempConfig } from "../helpers/cli.js";
 import { type EmulatorHandle, withEmulator } from "../helpers/emulator.js";
 
-let config: { dir: string; cleanup: () => void };
-beforeEach(() => {
-  config = tempConfigDir();
-});
-afterEach(() => config.cleanup());
+const config = useTempConfig();
 
-const credentialsFile = () => join(config.dir, "credentials.json");
-const storedKey = (): string | undefined =>
-  existsSync(credentialsFile())
-    ? JSON.parse(readFileSync(credentialsFile(), "utf8")).profiles?.default?.apiKey
-    : undefined;
+const storedKey = (): string | undefined => config.profile()?.apiKey;
 
 /** Starts a device login; `code` resolves with the user code it printed, `uri` with the bare URL. */
 function startDevice(emu: EmulatorHandle, extra: Partial<LoginOptions> = {}) {

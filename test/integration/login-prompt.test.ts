@@ -3,25 +3,17 @@
  * method menu, the masked paste prompt, and the question before replacing a key.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BIN, cleanEnv, expectNoFullKey, ROOT, tempConfigDir } from "../helpers/cli.js";
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { BIN, cleanEnv, expectNoFullKey, ROOT, useTempConfig } from "../helpers/cli.js";
 import { useEmulator } from "../helpers/emulator.js";
 
 const emulator = useEmulator();
 const hasScript = spawnSync("script", ["--version"]).status === 0;
-let config: { dir: string; cleanup: () => void };
-beforeEach(() => {
-  config = tempConfigDir();
-});
-afterEach(() => config.cleanup());
+const config = useTempConfig();
 
-const credentialsFile = () => join(config.dir, "credentials.json");
-const stored = () =>
-  existsSync(credentialsFile())
-    ? JSON.parse(readFileSync(credentialsFile(), "utf8")).profiles?.default
-    : undefined;
+const credentialsFile = config.credentialsFile;
+const stored = () => config.profile();
 
 const DOWN = "\u001b[B";
 

@@ -1,25 +1,19 @@
 /** --with-token, a pasted key, re-login (confirm, revoke the replaced key), and the refusals. */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import { beforeEach, describe, expect, it } from "vitest";
 import { type LoginOptions, type LoginPrompter, login } from "../../src/lib/auth/login.js";
-import { expectNoFullKey, tempConfigDir } from "../helpers/cli.js";
+import { expectNoFullKey, useTempConfig } from "../helpers/cli.js";
 import { useEmulator } from "../helpers/emulator.js";
 
 const emulator = useEmulator();
-let config: { dir: string; cleanup: () => void };
+const config = useTempConfig();
 let lines: string[];
 beforeEach(() => {
-  config = tempConfigDir();
   lines = [];
 });
-afterEach(() => config.cleanup());
 
-const credentialsFile = () => join(config.dir, "credentials.json");
-const stored = (profile = "default") =>
-  existsSync(credentialsFile())
-    ? JSON.parse(readFileSync(credentialsFile(), "utf8")).profiles?.[profile]
-    : undefined;
+const credentialsFile = config.credentialsFile;
+const stored = config.profile;
 
 function run(extra: Partial<LoginOptions>) {
   return login({

@@ -2,31 +2,25 @@
  * The browser flow against the emulator, in-process: the `open` seam captures the authorize
  * URL and the test plays the browser over HTTP.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { type LoginOptions, type LoginResult, login } from "../../src/lib/auth/login.js";
 import { AbortedError } from "../../src/lib/sdk/errors.js";
 import { decide, playBrowser, visit } from "../helpers/browser.js";
-import { expectNoFullKey, tempConfigDir } from "../helpers/cli.js";
+import { expectNoFullKey, useTempConfig } from "../helpers/cli.js";
 import { useEmulator } from "../helpers/emulator.js";
 
 const emulator = useEmulator();
-let config: { dir: string; cleanup: () => void };
+const config = useTempConfig();
 let lines: string[];
 
 beforeEach(() => {
-  config = tempConfigDir();
   lines = [];
 });
-afterEach(() => config.cleanup());
 
-const credentialsFile = () => join(config.dir, "credentials.json");
-function storedKey(profile = "default"): string | undefined {
-  if (!existsSync(credentialsFile())) return undefined;
-  return JSON.parse(readFileSync(credentialsFile(), "utf8")).profiles?.[profile]?.apiKey;
-}
+const credentialsFile = config.credentialsFile;
+const storedKey = (profile = "default"): string | undefined => config.profile(profile)?.apiKey;
 
 /** Starts a browser login; resolves `url` with the authorize URL it would open. */
 function startLogin(extra: Partial<LoginOptions> = {}) {

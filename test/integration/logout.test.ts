@@ -1,27 +1,21 @@
 /** logout against the emulator: revoke, remove locally, --all, already logged out, env key. */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import { beforeEach, describe, expect, it } from "vitest";
 import { login } from "../../src/lib/auth/login.js";
 import { logout } from "../../src/lib/auth/logout.js";
-import { tempConfigDir } from "../helpers/cli.js";
+import { useTempConfig } from "../helpers/cli.js";
 import { startEmulator, useEmulator } from "../helpers/emulator.js";
 
 const emulator = useEmulator();
-let config: { dir: string; cleanup: () => void };
+const config = useTempConfig();
 let warnings: string[];
 beforeEach(() => {
-  config = tempConfigDir();
   warnings = [];
 });
-afterEach(() => config.cleanup());
 
 const env = { GIGAREELS_CREDENTIAL_STORE: "file" };
-const credentialsFile = () => join(config.dir, "credentials.json");
-const profiles = () =>
-  existsSync(credentialsFile())
-    ? Object.keys(JSON.parse(readFileSync(credentialsFile(), "utf8")).profiles)
-    : [];
+const credentialsFile = config.credentialsFile;
+const profiles = () => Object.keys(config.credentials()?.profiles ?? {});
 
 async function loginWith(key: string, profile = "default", baseUrl = emulator().url) {
   await login({
