@@ -141,6 +141,7 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
   res.on("close", done);
 
   let resetAfter = false;
+  let stallAfter: number | undefined;
   const fault = ctx.faults.take(method, path);
   if (fault) {
     switch (fault.kind) {
@@ -193,6 +194,9 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
       case "reset-after":
         resetAfter = true;
         break;
+      case "stall-body":
+        stallAfter = Math.max(0, fault.afterBytes);
+        break;
       case "revoke-key":
         if (token) ctx.keys.revoke(token);
         break;
@@ -218,7 +222,34 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
     req.socket.destroy();
     return;
   }
+  if (stallAfter !== undefined && reply.body instanceof Readable) {
+    reply.body = stallAfterBytes(reply.body, stallAfter);
+    ctx.hung.add(res);
+    res.on("close", () => ctx.hung.delete(res));
+  }
   send(req, res, reply);
+}
+
+/** The first `limit` bytes of `source`, then nothing more and no end (the "stall-body" fault). */
+function stallAfterBytes(source: Readable, limit: number): Readable {
+  let sent = 0;
+  const out = new Readable({
+    read: () => {
+      if (sent < limit) source.resume();
+    },
+    destroy: (err, callback) => {
+      source.destroy();
+      callback(err);
+    },
+  });
+  source.on("data", (chunk: Buffer) => {
+    const piece = chunk.subarray(0, Math.max(0, limit - sent));
+    sent += piece.length;
+    if (piece.length > 0 && !out.push(piece)) source.pause();
+    if (sent >= limit) source.destroy();
+  });
+  if (limit === 0) source.destroy();
+  return out;
 }
 
 async function route(

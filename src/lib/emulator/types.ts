@@ -63,6 +63,9 @@ export type Fault =
   | { kind: "reset-after" }
   | { kind: "malformed-json" }
   | { kind: "html" }
+  /** Sends the headers and the first `afterBytes` bytes of a streamed body (an output file), then
+   *  holds the connection open: a download that stalls midway. */
+  | { kind: "stall-body"; afterBytes: number }
   /** Revokes the key the request carries, then processes it (so it answers 401): a key revoked mid-session. */
   | { kind: "revoke-key" };
 
