@@ -3,6 +3,7 @@ import { Flags } from "@oclif/core";
 import { isValidKeyFormat, maskKey } from "../lib/credentials/key-format.js";
 import { BaseCommand } from "../lib/cli/base-command.js";
 import { parseDuration } from "../lib/cli/duration.js";
+import { shellQuote } from "../lib/cli/output.js";
 import { UsageError } from "../lib/cli/usage-error.js";
 
 export interface EmulatorReady {
@@ -146,8 +147,4 @@ async function readKeys(values: string[]): Promise<string[]> {
     keys.push(key);
   }
   return keys;
-}
-
-function shellQuote(path: string): string {
-  return /^[A-Za-z0-9_./~-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`;
 }

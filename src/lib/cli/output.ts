@@ -51,3 +51,10 @@ export function oneLine(message: string, suggestions: string[] = []): string {
   }
   return redactKeys(line);
 }
+
+/** Quotes a word for a POSIX shell when it needs it (commands printed for people to copy). */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./:@%+=,-][A-Za-z0-9_./:@%+=,~-]*$/.test(word)
+    ? word
+    : `'${word.replace(/'/g, "'\\''")}'`;
+}
