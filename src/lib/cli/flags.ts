@@ -24,3 +24,11 @@ export const timeoutFlag = (summary: string, defaultValue?: string) =>
     parse: async (input) => parseDuration(input, "--timeout"),
     ...(defaultValue ? { default: async () => parseDuration(defaultValue) } : {}),
   })();
+
+/** What --local means (gigareels-api.md, part B). */
+export const LOCAL_BASE_URL = "http://localhost:3000";
+
+/** --base-url, else --local's URL, else undefined (the SDK decides: env, profile, default). */
+export function baseUrlFrom(flags: { "base-url"?: string; local?: boolean }): string | undefined {
+  return flags["base-url"] ?? (flags.local ? LOCAL_BASE_URL : undefined);
+}
