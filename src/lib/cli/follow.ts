@@ -1,0 +1,312 @@
+/**
+ * Following a render to its end for `render --wait` and `watch`: the SDK's wait loop
+ * (src/lib/sdk/wait.ts, the shared poll scheduler), then the download when asked, all told
+ * as FollowEvents: the NDJSON of `--json` and what the spinner and the log lines show
+ * (src/lib/cli/progress.ts). Errors carry the command that resumes the follow.
+ */
+import { stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { GigaReels } from "../sdk/client.js";
+import type { DownloadOutcome } from "../sdk/download-client.js";
+import { AbortedError, DeadlineExceededError } from "../sdk/errors.js";
+import type { RenderStatus } from "../sdk/types.js";
+import type { WaitEvent } from "../sdk/wait.js";
+import { formatDuration } from "./duration.js";
+import { shellQuote } from "./output.js";
+import { UsageError } from "./usage-error.js";
+
+/** Fields every event has. */
+interface EventBase {
+  /** ISO 8601 time the event was made. */
+  time: string;
+  renderId: string;
+}
+
+/**
+ * One line of `--json` output while a render is followed (NDJSON). The stream ends with
+ * `done` (then `download` events with --output), or, on failure, with the error document
+ * `{"error": {...}}` every command prints under --json.
+ */
+export type FollowEvent =
+  | (EventBase & {
+      type: "submitted";
+      idempotencyKey: string;
+      endpoint: string;
+      /** The command that follows this render from another terminal. */
+      followCommand: string;
+    })
+  | (EventBase & {
+      type: "status";
+      /** The server's word: queued, rendering, or one we do not know (not an end). */
+      status: string;
+      /** 0-100 when the server says. */
+      progress?: number;
+      /** The status word or progress changed since the previous answer. */
+      changed: boolean;
+      /** Since the render was submitted (render --wait) or the watch started, ms. */
+      elapsedMs: number;
+      /** When the next status request goes out, ms from now. */
+      nextPollMs?: number;
+    })
+  | (EventBase & {
+      type: "throttled";
+      status?: string;
+      progress?: number;
+      elapsedMs: number;
+      /** The wait before the next request, ms. */
+      waitMs: number;
+      /** "retry-after" (the server asked) or "rate-limit" (the key's budget is nearly spent). */
+      reason: string;
+      message: string;
+    })
+  | (EventBase & {
+      type: "retry";
+      status?: string;
+      progress?: number;
+      elapsedMs: number;
+      waitMs?: number;
+      /** The error's code: connection_error, timeout, server_error, malformed_response... */
+      reason: string;
+      message: string;
+      /** Failures in a row. */
+      attempt: number;
+      /** How long the trouble has lasted, ms (the watch ends past --max-outage). */
+      outageMs: number;
+    })
+  | (EventBase & { type: "done"; status: "done"; outputFile?: string; elapsedMs: number })
+  | (EventBase & { type: "error"; status: "error"; message: string; elapsedMs: number })
+  | (EventBase & {
+      type: "download";
+      /** start, progress (every 10 % when the size is known), done. */
+      phase: "start" | "progress" | "done";
+      path: string;
+      /** Bytes in the file so far. */
+      bytes: number;
+      /** The full size, when known. */
+      total?: number;
+      /** Bytes reused from an earlier `.part`. */
+      resumedFrom: number;
+    });
+
+export type FollowEventType = FollowEvent["type"];
+
+export interface FollowOptions {
+  signal: AbortSignal;
+  /** When the render was submitted (epoch ms), when this process submitted it. */
+  submittedAt?: number;
+  /** Overall limit, waiting and downloading (DeadlineExceededError, exit 7). */
+  timeoutMs?: number;
+  maxOutageMs?: number;
+  /** Download the video when done. */
+  output?: { path: string; force: boolean };
+  /** The command that resumes (printed on Ctrl-C, --timeout, outages). */
+  resumeCommand: string;
+  onEvent: (event: FollowEvent) => void;
+  now?: () => number;
+}
+
+export interface FollowResult {
+  renderId: string;
+  status: "done";
+  outputFile?: string;
+  elapsedMs: number;
+  download?: { path: string; bytes: number; resumedFrom: number };
+}
+
+const now = () => Date.now();
+const iso = (t: number) => new Date(t).toISOString();
+
+/** `gigareels watch <id>` with the flags that matter to find it again and to finish the job. */
+export function resumeCommand(
+  renderId: string,
+  flags: { output?: string; profile?: string; "base-url"?: string; local?: boolean },
+): string {
+  const parts = ["gigareels", "watch", shellQuote(renderId)];
+  if (flags.output) parts.push("--output", shellQuote(flags.output));
+  if (flags.profile) parts.push("--profile", shellQuote(flags.profile));
+  if (flags["base-url"]) parts.push("--base-url", shellQuote(flags["base-url"]));
+  else if (flags.local) parts.push("--local");
+  return parts.join(" ");
+}
+
+/**
+ * Refuses early (before a render is submitted) a download that could not be saved: an existing
+ * file without --force, a folder that does not exist.
+ */
+export async function checkOutputPath(path: string, force: boolean): Promise<void> {
+  const exists = await stat(path).then(
+    (s) => s,
+    () => null,
+  );
+  if (exists?.isDirectory()) throw new UsageError(`--output ${path} is a folder; give a file name`);
+  if (exists && !force)
+    throw new UsageError(`--output ${path} already exists`, [
+      "Pass --force to overwrite it, or choose another file name",
+    ]);
+  const dir = await stat(dirname(path)).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!dir) throw new UsageError(`--output ${path}: the folder ${dirname(path)} does not exist`);
+}
+
+/** WaitEvent (SDK) -> FollowEvent (CLI), elapsed time counted from `origin`. */
+export function fromWaitEvent(e: WaitEvent, origin: number, t: number): FollowEvent {
+  const base = { time: iso(t), renderId: e.renderId, elapsedMs: Math.max(0, t - origin) };
+  const head = { type: e.type, ...base };
+  const progress = e.progress !== undefined ? { progress: e.progress } : {};
+  switch (e.type) {
+    case "status":
+      return {
+        ...head,
+        type: "status",
+        status: e.status ?? "unknown",
+        ...progress,
+        changed: e.changed ?? true,
+        ...(e.waitMs !== undefined ? { nextPollMs: e.waitMs } : {}),
+      };
+    case "throttled":
+      return {
+        ...head,
+        type: "throttled",
+        ...(e.status ? { status: e.status } : {}),
+        ...progress,
+        waitMs: e.waitMs ?? 0,
+        reason: e.reason ?? "rate-limit",
+        message: e.message ?? "Rate limited",
+      };
+    case "retry":
+      return {
+        ...head,
+        type: "retry",
+        ...(e.status ? { status: e.status } : {}),
+        ...progress,
+        ...(e.waitMs !== undefined ? { waitMs: e.waitMs } : {}),
+        reason: e.reason ?? "error",
+        message: e.message ?? "",
+        attempt: e.attempt ?? 1,
+        outageMs: e.outageMs ?? 0,
+      };
+    case "done":
+      return {
+        ...head,
+        type: "done",
+        status: "done",
+        ...(e.outputFile ? { outputFile: e.outputFile } : {}),
+      };
+    case "error":
+      return { ...head, type: "error", status: "error", message: e.message ?? "no reason given" };
+  }
+}
+
+/** Replaces an error's "follow it again" advice with the full resume command. */
+function withResume<T extends Error & { suggestions?: string[] }>(err: T, resume: string): T {
+  const kept = (err.suggestions ?? []).filter(
+    (s) => !/gigareels watch|same command|Follow it again/i.test(s),
+  );
+  err.suggestions = [`Resume with: ${resume}`, ...kept];
+  return err;
+}
+
+/** Waits for the render, then downloads it when asked; every step told through `onEvent`. */
+export async function followRender(
+  client: GigaReels,
+  renderId: string,
+  options: FollowOptions,
+): Promise<FollowResult> {
+  const clock = options.now ?? now;
+  const started = clock();
+  const origin = options.submittedAt ?? started;
+  const deadline = options.timeoutMs !== undefined ? started + options.timeoutMs : undefined;
+  const emit = (e: FollowEvent) => {
+    try {
+      options.onEvent(e);
+    } catch {
+      // presenting must not end the follow
+    }
+  };
+  const resume = options.resumeCommand;
+
+  let final: RenderStatus;
+  try {
+    final = await client.waitForRender(renderId, {
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      maxOutageMs: options.maxOutageMs,
+      submittedAt: options.submittedAt,
+      onUpdate: (e) => emit(fromWaitEvent(e, origin, clock())),
+    });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "aborted" || code === "deadline_exceeded" || code === "outage")
+      throw withResume(err as Error, resume);
+    throw err;
+  }
+  const result: FollowResult = {
+    renderId,
+    status: "done",
+    ...(typeof final.outputFile === "string" ? { outputFile: final.outputFile } : {}),
+    elapsedMs: clock() - origin,
+  };
+  if (!options.output) return result;
+
+  const path = options.output.path;
+  const downloadEvent = (phase: "start" | "progress" | "done", bytes: number, total?: number, from = 0) =>
+    emit({
+      type: "download",
+      time: iso(clock()),
+      renderId,
+      phase,
+      path,
+      bytes,
+      ...(total !== undefined ? { total } : {}),
+      resumedFrom: from,
+    });
+
+  // One signal for Ctrl-C and what is left of --timeout.
+  const ctl = new AbortController();
+  const onAbort = () => ctl.abort(options.signal.reason);
+  options.signal.addEventListener("abort", onAbort, { once: true });
+  let timedOut = false;
+  const timer =
+    deadline !== undefined
+      ? setTimeout(
+          () => {
+            timedOut = true;
+            ctl.abort(new AbortedError("deadline"));
+          },
+          Math.max(0, deadline - clock()),
+        )
+      : undefined;
+  let outcome: DownloadOutcome;
+  try {
+    downloadEvent("start", 0);
+    outcome = await client.download(final.outputFile ?? renderId, {
+      path,
+      force: options.output.force,
+      signal: ctl.signal,
+      onProgress: (p) => downloadEvent("progress", p.bytes, p.total, p.resumedFrom),
+    });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (timedOut)
+      throw new DeadlineExceededError(
+        `Render ${renderId} is done but its download did not finish within ${formatDuration(options.timeoutMs ?? 0)}; the partial file ${path}.part is kept`,
+        { suggestions: [`Resume with: ${resume}`] },
+      );
+    if (code === "aborted" || options.signal.aborted)
+      throw new AbortedError(
+        `Stopped downloading render ${renderId}; the partial file ${path}.part is kept`,
+        { suggestions: [`Resume with: ${resume}`] },
+      );
+    if (typeof code === "string" && /^(download_|length_mismatch)/.test(code))
+      throw withResume(err as Error, resume);
+    throw err;
+  } finally {
+    if (timer) clearTimeout(timer);
+    options.signal.removeEventListener("abort", onAbort);
+  }
+  downloadEvent("done", outcome.bytes, outcome.bytes, outcome.resumedFrom);
+  result.download = { path: outcome.path, bytes: outcome.bytes, resumedFrom: outcome.resumedFrom };
+  return result;
+}

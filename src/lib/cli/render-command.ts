@@ -1,0 +1,206 @@
+/**
+ * What `render`, `render text`, `render split` and `watch` share: their flags, submitting a
+ * render (one Idempotency-Key, reused on every retry), following it (src/lib/cli/follow.ts)
+ * with the presenter for the output mode (src/lib/cli/progress.ts), downloading and opening
+ * the video. Under --json a followed render is NDJSON: one event per line, and an error
+ * document, if any, on one line too.
+ */
+import { randomUUID } from "node:crypto";
+import { resolve } from "node:path";
+import { Flags } from "@oclif/core";
+import type { GigaReels } from "../sdk/client.js";
+import { DEFAULT_MAX_OUTAGE_MS } from "../sdk/wait.js";
+import { BaseCommand } from "./base-command.js";
+import { type ApiFlags, apiClient } from "./client.js";
+import { parseDuration } from "./duration.js";
+import { baseUrlFlag, localFlag, profileFlag, timeoutFlag } from "./flags.js";
+import {
+  checkOutputPath,
+  type FollowEvent,
+  type FollowResult,
+  followRender,
+  resumeCommand,
+} from "./follow.js";
+import { createPresenter, formatBytes, presenterKind } from "./progress.js";
+import { checkIdempotencyKey, type RenderSubmission } from "./render-request.js";
+
+export const apiFlags = {
+  profile: profileFlag,
+  "base-url": baseUrlFlag,
+  local: localFlag,
+};
+
+/** Flags of every command that follows a render to its end. */
+export const followFlags = {
+  output: Flags.string({
+    char: "o",
+    summary: "Wait for the render, then download the video to FILE (resumable, via FILE.part).",
+    helpValue: "FILE",
+  }),
+  force: Flags.boolean({ summary: "Overwrite the --output file if it exists." }),
+  open: Flags.boolean({
+    summary: "Open the finished video (the --output file, else its URL) with the system's viewer.",
+  }),
+  timeout: timeoutFlag("Stop following after this long (exit 7); the render goes on."),
+  "max-outage": Flags.custom<number>({
+    summary: "How long the API may be unreachable before giving up (exit 5). Default 5m.",
+    helpValue: "DURATION",
+    parse: async (input) => parseDuration(input, "--max-outage"),
+  })(),
+};
+
+/** Flags of the commands that submit a render. */
+export const submitFlags = {
+  wait: Flags.boolean({ char: "w", summary: "Follow the render until it ends (as `gigareels watch`)." }),
+  "idempotency-key": Flags.string({
+    summary: "Idempotency-Key to send (default: a new UUID). The same key never renders twice.",
+    helpValue: "KEY",
+  }),
+};
+
+/** --body FILE|-: exclusive with the flags that make the body. */
+export const bodyFlag = (bodyFields: string[]) =>
+  Flags.string({
+    summary: "Send this JSON body as it is (FILE, or - for stdin) instead of building one from flags.",
+    helpValue: "FILE|-",
+    exclusive: bodyFields,
+  });
+
+export interface FollowFlags extends ApiFlags {
+  output?: string;
+  force?: boolean;
+  open?: boolean;
+  timeout?: number;
+  "max-outage"?: number;
+}
+
+export interface SubmitFlags extends FollowFlags {
+  wait?: boolean;
+  "idempotency-key"?: string;
+}
+
+/** `render --json` without --wait, and the first part of every render's result. */
+export interface SubmittedRender {
+  renderId: string;
+  idempotencyKey: string;
+  endpoint: string;
+  /** ISO 8601 */
+  submittedAt: string;
+  followCommand: string;
+}
+
+export interface RenderResult extends SubmittedRender {
+  /** With --wait / --output / --open: how it ended. */
+  result?: FollowResult;
+}
+
+export abstract class FollowCommand extends BaseCommand {
+  /** NDJSON mode: events are on stdout already; print documents on one line, no final document. */
+  private streaming = false;
+
+  override logJson(json: unknown): void {
+    if (!this.streaming) {
+      super.logJson(json);
+      return;
+    }
+    if (json !== undefined) process.stdout.write(`${JSON.stringify(json)}\n`);
+  }
+
+  override toSuccessJson(result: unknown): unknown {
+    return this.streaming ? undefined : result;
+  }
+
+  protected client(flags: ApiFlags): GigaReels {
+    return apiClient(flags, this.config.version);
+  }
+
+  /** An absolute --output path, checked before anything is sent. */
+  protected async outputPath(flags: FollowFlags): Promise<string | undefined> {
+    if (!flags.output) return undefined;
+    const path = resolve(flags.output);
+    await checkOutputPath(path, flags.force ?? false);
+    return path;
+  }
+
+  /** Follows to the end (and downloads with --output), showing progress; prints the outcome. */
+  protected async follow(
+    client: GigaReels,
+    renderId: string,
+    flags: FollowFlags,
+    options: { output?: string; submittedAt?: number; first?: FollowEvent } = {},
+  ): Promise<FollowResult> {
+    if (this.jsonEnabled()) this.streaming = true;
+    const presenter = await createPresenter(presenterKind(this.jsonEnabled(), this.decorated), renderId);
+    const output = options.output;
+    try {
+      if (options.first) presenter.event(options.first);
+      const result = await followRender(client, renderId, {
+        signal: this.signal,
+        submittedAt: options.submittedAt,
+        timeoutMs: flags.timeout,
+        maxOutageMs: flags["max-outage"] ?? DEFAULT_MAX_OUTAGE_MS,
+        output: output ? { path: output, force: flags.force ?? false } : undefined,
+        resumeCommand: resumeCommand(renderId, { ...flags, output }),
+        onEvent: (e) => presenter.event(e),
+      });
+      presenter.stop();
+      if (result.download) {
+        this.log(`Saved ${result.download.path} (${formatBytes(result.download.bytes)})`);
+      } else {
+        this.log(`Render ${renderId} is done: ${result.outputFile ?? "(no output URL given)"}`);
+      }
+      if (flags.open) await this.openVideo(result.download?.path ?? result.outputFile);
+      return result;
+    } finally {
+      presenter.stop();
+    }
+  }
+
+  /** Submits (one idempotency key for every retry), then follows when asked. */
+  protected async submitAndFollow(submission: RenderSubmission, flags: SubmitFlags): Promise<RenderResult> {
+    const idempotencyKey = checkIdempotencyKey(flags["idempotency-key"]) ?? randomUUID();
+    const output = await this.outputPath(flags);
+    const following = Boolean(flags.wait || output || flags.open);
+    const client = this.client(flags);
+    const submittedAt = Date.now();
+    const options = { idempotencyKey, signal: this.signal };
+    const created =
+      submission.endpoint === "/api/render/text"
+        ? await client.renderText(submission.body as never, options)
+        : submission.endpoint === "/api/render/split"
+          ? await client.renderSplit(submission.body as never, options)
+          : await client.render(submission.body as never, options);
+    const submitted: SubmittedRender = {
+      renderId: created.renderId,
+      idempotencyKey: created.idempotencyKey,
+      endpoint: submission.endpoint,
+      submittedAt: new Date(submittedAt).toISOString(),
+      followCommand: resumeCommand(created.renderId, { ...flags, output }),
+    };
+    this.log(`Submitted render ${submitted.renderId} (Idempotency-Key: ${submitted.idempotencyKey})`);
+    this.log(`Follow it with: ${submitted.followCommand}`);
+    if (!following) return submitted;
+    const first: FollowEvent = {
+      type: "submitted",
+      time: submitted.submittedAt,
+      renderId: submitted.renderId,
+      idempotencyKey: submitted.idempotencyKey,
+      endpoint: submitted.endpoint,
+      followCommand: submitted.followCommand,
+    };
+    const result = await this.follow(client, created.renderId, flags, { output, submittedAt, first });
+    return { ...submitted, result };
+  }
+
+  /** --open: best effort; a failure is a warning, not a failed command. */
+  private async openVideo(target: string | undefined): Promise<void> {
+    if (!target) return;
+    try {
+      const { default: open } = await import("open");
+      const child = await open(target, { wait: false });
+      child.on("error", (err) => this.warning(`could not open ${target}: ${err.message}`));
+    } catch (err) {
+      this.warning(`could not open ${target}: ${(err as Error).message}`);
+    }
+  }
+}
