@@ -1,0 +1,77 @@
+/**
+ * `npm run demo` (scripts/demo.mjs), not in a terminal, as a fresh clone runs it after the build:
+ * emulator, browser login through the loopback flow, render --wait --output, the video's path;
+ * a valid MP4, exit 0, nothing left of the private config folder, the emulator stopped.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanEnv, expectNoFullKey, ROOT, tempConfigDir } from "../helpers/cli.js";
+
+let work: { dir: string; cleanup: () => void };
+beforeAll(() => {
+  work = tempConfigDir();
+});
+afterAll(() => work.cleanup());
+
+function runDemo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, "scripts/demo.mjs"), ...args], {
+      cwd: ROOT,
+      // GIGAREELS_API_KEY from the parent would not reach it anyway: the demo cleans its environment
+      env: cleanEnv({ GIGAREELS_API_KEY: `giga_${"x".repeat(32)}`, NODE_ENV: undefined }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 110_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("npm run demo", () => {
+  it("logs in through the browser flow, renders, downloads a valid MP4 and says where it is", async () => {
+    const out = join(work.dir, "demo.mp4");
+    const r = await runDemo([out]);
+    expect(r.code, r.stderr).toBe(0);
+    // the CLI's own results (login, render) come first, on the terminal's stdout
+    expect(r.stdout.endsWith(`\nYour video: ${out} (${statSync(out).size} bytes)\n`)).toBe(true);
+    const video = readFileSync(out);
+    expect(video.subarray(4, 8).toString("latin1")).toBe("ftyp");
+    expect(video.length).toBeGreaterThan(1000);
+
+    // the real loopback flow, not a pasted key
+    expect(r.stderr).toContain("Opening it with $BROWSER");
+    expect(r.stderr).toMatch(/Waiting for the browser on http:\/\/127\.0\.0\.1:\d+\/callback/);
+    const stored = /stored in (\S+)credentials\.json\./.exec(r.stdout);
+    expect(stored, r.stdout).not.toBeNull();
+    // the private config folder (key, credentials) is gone; the emulator was stopped
+    expect(existsSync(stored![1]!)).toBe(false);
+    expect(r.stderr).toMatch(/Render rnd_\w+: done/);
+    expect(r.stdout).toContain(`Saved ${out} (`);
+    const url = /Emulator listening on (\S+)/.exec(r.stderr)![1]!;
+    await expect(fetch(url)).rejects.toThrow();
+    expectNoFullKey(r.stdout + r.stderr);
+  }, 120_000);
+
+  it("a failing step fails the demo (non-zero exit) and still stops the emulator", async () => {
+    const out = join(work.dir, "no-such-folder", "demo.mp4");
+    const r = await runDemo([out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("does not exist");
+    expect(r.stderr).toContain("Demo failed: gigareels render exited with code 2");
+    const url = /Emulator listening on (\S+)/.exec(r.stderr)![1]!;
+    await expect(fetch(url)).rejects.toThrow();
+  }, 120_000);
+});

@@ -1,0 +1,228 @@
+/**
+ * The built `gigareels watch` in a subprocess against the emulator: NDJSON events and their
+ * documented shapes, log lines when not a terminal, Ctrl-C while waiting and while
+ * downloading (exit 130, the .part kept, a second run resumes to a file equal to the
+ * emulator's), --open, an unknown render.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type CliResult, expectNoFullKey, type RunOptions, runCli, tempConfigDir } from "../helpers/cli.js";
+import { api, SAMPLE_BODIES, useEmulator } from "../helpers/emulator.js";
+
+const SIZE = 1024 * 1024 + 4321;
+const emulator = useEmulator({ renderDurationMs: 300, outputSizeBytes: SIZE });
+let config: { dir: string; cleanup: () => void };
+let testKey: string;
+beforeEach(() => {
+  config = tempConfigDir();
+  testKey = emulator().createKey();
+});
+afterEach(() => {
+  emulator().clearFaults();
+  config.cleanup();
+});
+
+async function cli(args: string[], options: RunOptions = {}): Promise<CliResult> {
+  const r = await runCli([...args, "--base-url", emulator().url], {
+    timeoutMs: 60_000,
+    ...options,
+    env: {
+      GIGAREELS_CONFIG_DIR: config.dir,
+      GIGAREELS_API_KEY: testKey,
+      NODE_ENV: undefined,
+      ...options.env,
+    },
+  });
+  expectNoFullKey(r.stdout + r.stderr, testKey);
+  return r;
+}
+
+async function submit(): Promise<string> {
+  const res = await api(emulator(), "/api/render", { json: SAMPLE_BODIES["/api/render"], key: testKey });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { renderId: string }).renderId;
+}
+
+function events(stdout: string): Array<Record<string, unknown>> {
+  return stdout
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** The documented NDJSON event shapes (README "render and watch"). */
+const FIELDS: Record<string, string[]> = {
+  submitted: ["type", "time", "renderId", "idempotencyKey", "endpoint", "followCommand"],
+  status: ["type", "time", "renderId", "elapsedMs", "status", "changed"],
+  throttled: ["type", "time", "renderId", "elapsedMs", "waitMs", "reason", "message"],
+  retry: ["type", "time", "renderId", "elapsedMs", "reason", "message", "attempt", "outageMs"],
+  done: ["type", "time", "renderId", "elapsedMs", "status"],
+  error: ["type", "time", "renderId", "elapsedMs", "status", "message"],
+  download: ["type", "time", "renderId", "phase", "path", "bytes", "resumedFrom"],
+};
+const OPTIONAL: Record<string, string[]> = {
+  status: ["progress", "nextPollMs"],
+  throttled: ["status", "progress"],
+  retry: ["status", "progress", "waitMs"],
+  done: ["outputFile"],
+  download: ["total"],
+};
+
+function expectDocumented(e: Record<string, unknown>): void {
+  const type = e.type as string;
+  expect(Object.keys(FIELDS)).toContain(type);
+  for (const f of FIELDS[type]!) expect(e, `${type}.${f}`).toHaveProperty(f);
+  for (const f of Object.keys(e)) expect([...FIELDS[type]!, ...(OPTIONAL[type] ?? [])]).toContain(f);
+  expect(Number.isNaN(Date.parse(e.time as string))).toBe(false);
+}
+
+async function emulatorFile(id: string): Promise<Buffer> {
+  return Buffer.from(await (await fetch(`${emulator().url}/files/${id}.mp4`)).arrayBuffer());
+}
+
+describe("gigareels watch", () => {
+  it("--json: NDJSON events of the documented shapes, ending with done, then the download", async () => {
+    const id = await submit();
+    const out = join(config.dir, "video.mp4");
+    const r = await cli(["watch", id, "--json", "--output", out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe("");
+    const ev = events(r.stdout);
+    for (const e of ev) {
+      expectDocumented(e);
+      expect(e.renderId).toBe(id);
+    }
+    const types = ev.map((e) => e.type);
+    expect(types.indexOf("done")).toBeGreaterThan(-1);
+    expect(types.slice(0, types.indexOf("done")).every((t) => t === "status")).toBe(true);
+    const done = ev.find((e) => e.type === "done")!;
+    expect(done).toMatchObject({ status: "done", outputFile: `${emulator().url}/files/${id}.mp4` });
+    const downloads = ev.filter((e) => e.type === "download");
+    expect(downloads[0]).toMatchObject({ phase: "start", path: out, bytes: 0, resumedFrom: 0 });
+    expect(downloads.at(-1)).toMatchObject({
+      phase: "done",
+      path: out,
+      bytes: SIZE,
+      total: SIZE,
+      resumedFrom: 0,
+    });
+    // progress at most every tenth
+    expect(downloads.filter((e) => e.phase === "progress").length).toBeLessThanOrEqual(11);
+    expect(ev.at(-1)).toEqual(downloads.at(-1));
+    expect(readFileSync(out).equals(await emulatorFile(id))).toBe(true);
+  });
+
+  it("not a terminal: one line per change on stderr, the result on stdout", async () => {
+    emulator().setRenderDurationMs(3000);
+    const id = await submit();
+    emulator().setRenderDurationMs(300);
+    const r = await cli(["watch", id]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`Render ${id} is done: ${emulator().url}/files/${id}.mp4\n`);
+    const lines = r.stderr.trim().split("\n");
+    for (const l of lines)
+      expect(l).toMatch(new RegExp(`^Render ${id}: (queued|rendering \\d+%|done) \\(\\d+s\\)$`));
+    expect(lines.at(-1)).toMatch(new RegExp(`^Render ${id}: done`));
+    // no spinner or escape sequences outside a terminal
+    expect(r.stderr).not.toMatch(/\u001b\[/);
+    // one line per change: no two lines alike
+    expect(new Set(lines).size).toBe(lines.length);
+  });
+
+  it("an unknown render: the server's 404, exit 1", async () => {
+    const r = await cli(["watch", "rnd_doesnotexist"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("404 Render not found");
+  });
+
+  it("Ctrl-C while waiting: stops at once, prints the render id and the resume command, exit 130", async () => {
+    emulator().setNextRenderOutcome("never");
+    const id = await submit();
+    const r = await cli(["watch", id], {
+      onSpawn: (child) => {
+        let seen = "";
+        let sent = false;
+        child.stderr?.on("data", (d: Buffer) => {
+          seen += d.toString();
+          if (!sent && seen.includes(": rendering")) {
+            sent = true;
+            child.kill("SIGINT");
+          }
+        });
+      },
+    });
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain(`Error: Stopped waiting for render ${id}`);
+    expect(r.stderr).toContain(`Resume with: gigareels watch ${id} --base-url ${emulator().url}`);
+  });
+
+  it("Ctrl-C while downloading keeps the .part; the same watch resumes it to a file equal to the emulator's", async () => {
+    const id = await submit();
+    const out = join(config.dir, "resumed.mp4");
+    const part = `${out}.part`;
+    const HALF = 512 * 1024;
+    emulator().addFault({ route: "/files/*", times: 1, fault: { kind: "stall-body", afterBytes: HALF } });
+    const first = await cli(["watch", id, "--output", out], {
+      onSpawn: (child) => {
+        // Ctrl-C once the stalled transfer has written all it got
+        const timer = setInterval(() => {
+          if (existsSync(part) && statSync(part).size === HALF) {
+            clearInterval(timer);
+            child.kill("SIGINT");
+          }
+        }, 20);
+        child.on("exit", () => clearInterval(timer));
+      },
+    });
+    expect(first.code, first.stderr).toBe(130);
+    expect(first.stderr).toContain(
+      `Error: Stopped downloading render ${id}; the partial file ${part} is kept`,
+    );
+    expect(first.stderr).toContain(
+      `Resume with: gigareels watch ${id} --output ${out} --base-url ${emulator().url}`,
+    );
+    expect(statSync(part).size).toBe(HALF);
+    expect(existsSync(out)).toBe(false);
+
+    const second = await cli(["watch", id, "--output", out, "--json"]);
+    expect(second.code, second.stderr).toBe(0);
+    const done = events(second.stdout).at(-1)!;
+    expect(done).toMatchObject({ type: "download", phase: "done", bytes: SIZE, resumedFrom: HALF });
+    const ranged = emulator().requests.filter((r) => r.path === `/files/${id}.mp4` && r.headers.range);
+    expect(ranged.at(-1)!.headers.range).toBe(`bytes=${HALF}-`);
+    expect(ranged.at(-1)!.status).toBe(206);
+    expect(readFileSync(out).equals(await emulatorFile(id))).toBe(true);
+    expect(existsSync(part)).toBe(false);
+  });
+
+  it("--output over an existing file: refused without --force, replaced with it", async () => {
+    const id = await submit();
+    const out = join(config.dir, "exists.mp4");
+    writeFileSync(out, "old");
+    const refused = await cli(["watch", id, "--output", out]);
+    expect(refused.code).toBe(2);
+    expect(readFileSync(out, "utf8")).toBe("old");
+    const forced = await cli(["watch", id, "--output", out, "--force"]);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toBe(`Saved ${out} (1.0 MB)\n`);
+    expect(statSync(out).size).toBe(SIZE);
+  });
+
+  it("--open hands the downloaded file to the system opener (xdg-open here)", async () => {
+    const id = await submit();
+    const bin = join(config.dir, "bin");
+    mkdirSync(bin);
+    const record = join(config.dir, "opened.txt");
+    writeFileSync(join(bin, "xdg-open"), `#!/bin/sh\nprintf '%s' "$1" > '${record}'\n`);
+    chmodSync(join(bin, "xdg-open"), 0o755);
+    const out = join(config.dir, "open.mp4");
+    const r = await cli(["watch", id, "--output", out, "--open"], {
+      env: { PATH: `${bin}:${process.env.PATH}`, DISPLAY: ":0" },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    // the opener runs detached: give it a moment to write
+    for (let i = 0; i < 100 && !existsSync(record); i++) await new Promise((res) => setTimeout(res, 20));
+    expect(readFileSync(record, "utf8")).toBe(out);
+  });
+});
