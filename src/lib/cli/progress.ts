@@ -37,7 +37,8 @@ export function formatBytes(n: number): string {
 /** "rendering 45%", "queued". */
 export function statusPhrase(status: string | undefined, progress: number | undefined): string {
   const word = status ?? "waiting for the first answer";
-  return progress !== undefined && status !== "done" ? `${word} ${Math.floor(progress)}%` : word;
+  const showProgress = progress !== undefined && status !== "done" && status !== "queued";
+  return showProgress ? `${word} ${Math.floor(progress)}%` : word;
 }
 
 /** "[#####-----]" for 0-1. */
