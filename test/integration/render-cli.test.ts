@@ -7,20 +7,18 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type CliResult, expectNoFullKey, type RunOptions, runCli, tempConfigDir } from "../helpers/cli.js";
+import { type CliResult, expectNoFullKey, type RunOptions, runCli, useTempConfig } from "../helpers/cli.js";
 import { useEmulator } from "../helpers/emulator.js";
 
 const emulator = useEmulator({ renderDurationMs: 300 });
-let config: { dir: string; cleanup: () => void };
+const config = useTempConfig();
 /** A fresh key per test: the render route allows 10 submissions a minute per key. */
 let testKey: string;
 beforeEach(() => {
-  config = tempConfigDir();
   testKey = emulator().createKey();
 });
 afterEach(() => {
   emulator().clearFaults();
-  config.cleanup();
 });
 
 const key = () => testKey;

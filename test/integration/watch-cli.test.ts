@@ -7,20 +7,18 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type CliResult, expectNoFullKey, type RunOptions, runCli, tempConfigDir } from "../helpers/cli.js";
+import { type CliResult, expectNoFullKey, type RunOptions, runCli, useTempConfig } from "../helpers/cli.js";
 import { api, SAMPLE_BODIES, useEmulator } from "../helpers/emulator.js";
 
 const SIZE = 1024 * 1024 + 4321;
 const emulator = useEmulator({ renderDurationMs: 300, outputSizeBytes: SIZE });
-let config: { dir: string; cleanup: () => void };
+const config = useTempConfig();
 let testKey: string;
 beforeEach(() => {
-  config = tempConfigDir();
   testKey = emulator().createKey();
 });
 afterEach(() => {
   emulator().clearFaults();
-  config.cleanup();
 });
 
 async function cli(args: string[], options: RunOptions = {}): Promise<CliResult> {
