@@ -12,8 +12,10 @@
  * - A transfer that receives nothing for `idleTimeoutMs` is dropped and retried (resuming),
  *   as are connection errors, truncated bodies, 408/429/5xx; a few times, with full-jitter backoff.
  * - The AbortSignal stops at once and keeps the `.part` for a later resume.
- * - `fetch` is injected (the SDK's, with its proxy dispatcher); the `authorization` header
- *   is only ever sent to `auth.origin` (the API's own origin), never to a storage host.
+ * - Without an injected `fetch`, node:http(s) does the transfer, or, when HTTPS_PROXY /
+ *   HTTP_PROXY name a proxy for the URL (src/lib/net), undici's `request` through it. The
+ *   `authorization` header is only ever sent to `auth.origin` (the API's own origin), never
+ *   to a storage host.
  *
  * This module imports nothing from the SDK: its errors are plain Error subclasses with a
  * stable `code` and `suggestions`, mapped to exit codes in src/lib/cli/exit-codes.ts.
@@ -27,6 +29,7 @@ import { pipeline } from "node:stream/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { writeFileAtomic } from "../fs/index.js";
+import { ProxyError, proxyFor } from "../net/proxy.js";
 
 export type DownloadFetch = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -48,8 +51,9 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
   /**
-   * The fetch to use (the SDK's, e.g. with a proxy dispatcher). Without one, node:http(s) is
-   * used directly: same behaviour, a lighter client (lower memory, higher throughput).
+   * The fetch to use (e.g. one the SDK user injected). Without one, node:http(s) is used
+   * directly (through undici and the proxy when one applies): same behaviour, a lighter
+   * client (lower memory, higher throughput).
    */
   fetch?: DownloadFetch;
   /** Credentials sent only to this origin (the API's own). */
@@ -171,8 +175,19 @@ function fetchGetter(fetchFn: DownloadFetch): Getter {
   };
 }
 
-/** A GET with node:http(s), redirects not followed (the caller follows them). */
+/** A GET with node:http(s), or through the proxy when one applies; redirects not followed (the caller follows them). */
 const nativeGetter: Getter = async (url, headers, signal) => {
+  const proxy = proxyFor(url);
+  if (proxy) {
+    const { proxiedGet } = await import("../net/dispatcher.js");
+    const res = await proxiedGet(url, headers, signal, proxy);
+    return {
+      ...res,
+      discard: async () => {
+        res.body.destroy();
+      },
+    };
+  }
   // node:https (and TLS) is loaded only for an https URL
   const get: typeof http.get = url.startsWith("https:") ? (await import("node:https")).get : http.get;
   return new Promise((resolve, reject) => {
@@ -354,6 +369,10 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
       } catch (err) {
         if (a.signal?.aborted) throw err;
         if (stalled) throw new Retryable(`no data for ${Math.round(a.idleMs / 1000)} s`, "download_stalled");
+        // A proxy's refusal (407, 403) does not change on a retry; a proxy that is down may come back.
+        if (err instanceof ProxyError && err.kind !== "unreachable")
+          throw new DownloadError("download_failed", err.message, err.suggestions, { cause: err });
+        if (err instanceof ProxyError) throw new Retryable(err.message);
         throw new Retryable(`could not reach ${new URL(url).host} (${(err as Error).message})`);
       }
       const location = res.headers.get("location");

@@ -3,7 +3,10 @@
  * Both checks run before any byte is sent; neither message ever contains the key.
  */
 import { describeKeyProblem, normalizeKey } from "../credentials/key-format.js";
+import { isLoopbackHost } from "../net/proxy.js";
 import { InvalidApiKeyError, InvalidBaseUrlError } from "./errors.js";
+
+export { isLoopbackHost };
 
 export const DEFAULT_BASE_URL = "https://gigareels.com";
 
@@ -24,17 +27,6 @@ export function validateApiKey(raw: string, where = "the API key"): string {
     });
   }
   return key;
-}
-
-/** True for 127.0.0.0/8, ::1 and localhost (and *.localhost). */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.toLowerCase().replace(/^\[|\]$/g, "");
-  if (h === "localhost" || h.endsWith(".localhost")) return true;
-  if (h === "::1" || h === "0:0:0:0:0:0:0:1") return true;
-  if (/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)) return true;
-  // IPv4-mapped IPv6 loopback (::ffff:127.0.0.1, normalised by URL to ::ffff:7f00:1)
-  if (/^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(h) || /^::ffff:127\./.test(h)) return true;
-  return false;
 }
 
 /**

@@ -28,6 +28,8 @@
  */
 import ky from "ky";
 import { maskKey } from "../credentials/key-format.js";
+import { proxyAwareFetch } from "../net/dispatcher.js";
+import { ProxyError } from "../net/proxy.js";
 import {
   type EndpointGroup,
   backoffDelayMs,
@@ -80,7 +82,7 @@ export interface TransportConfig {
   baseUrl: string | (() => Promise<string>);
   /** Resolves the API key (already validated) for authenticated requests. */
   apiKey?: () => Promise<string>;
-  /** Custom fetch, e.g. undici's fetch bound to a proxy dispatcher. Default: global fetch. */
+  /** Custom fetch. Default: the global fetch, through the proxy that HTTPS_PROXY/HTTP_PROXY/NO_PROXY in process.env name (src/lib/net). */
   fetch?: FetchLike;
   /** Per-attempt timeout. Default 30 000 ms. */
   timeoutMs?: number;
@@ -340,7 +342,7 @@ export class Transport {
 
   constructor(config: TransportConfig) {
     this.#config = config;
-    this.#fetch = config.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#fetch = config.fetch ?? proxyAwareFetch();
     this.#log = createDebugLogger(config.debug);
     this.#userAgent = userAgent(config.userAgent);
   }
@@ -568,8 +570,10 @@ export class Transport {
       } else {
         const f = failure as GigaReelsError;
         this.#log(`<- ${f.message} (${elapsed} ms)`);
-        if (f instanceof ConnectionError && f.reason === "tls") {
-          this.#log("not retrying: a certificate problem does not go away by itself");
+        if (f instanceof ConnectionError && (f.reason === "tls" || f.reason === "proxy")) {
+          this.#log(
+            `not retrying: ${f.reason === "tls" ? "a certificate problem" : "a proxy's refusal"} does not go away by itself`,
+          );
           throw f;
         }
         if (!retryable || attempt >= total) {
@@ -704,6 +708,14 @@ export class Transport {
     if (signal?.aborted) return abortedError(signal);
     if (timedOut) return new AttemptTimeout("attempt timeout");
     if (err instanceof CrossOriginRedirectError) return err;
+    if (err instanceof ProxyError) {
+      // A refusal by the proxy is final; a proxy that is down is retried like any refused connection.
+      return new ConnectionError(err.message, {
+        reason: err.kind === "unreachable" ? "refused" : "proxy",
+        cause: err,
+        suggestions: err.suggestions,
+      });
+    }
     const reason = connectionReason(err);
     let host = "";
     try {
@@ -716,7 +728,10 @@ export class Transport {
         cause: err,
         suggestions:
           reason === "tls"
-            ? ["Check the server's certificate and your system clock", "Check GIGAREELS_BASE_URL"]
+            ? [
+                "Check the server's certificate and your system clock",
+                "behind a TLS-inspecting proxy, set NODE_EXTRA_CA_CERTS to its CA certificate file",
+              ]
             : ["Check your internet connection and GIGAREELS_BASE_URL", "Try again in a moment"],
       },
     );

@@ -30,7 +30,7 @@ export interface GigaReelsOptions {
   maxRetries?: number;
   /** Backoff tuning (mostly for tests and tools). */
   retry?: RetryTuning;
-  /** Custom fetch, e.g. undici's fetch with a proxy dispatcher. */
+  /** Custom fetch. Default: the global fetch, through the proxy HTTPS_PROXY/HTTP_PROXY/NO_PROXY name. */
   fetch?: FetchLike;
   /** Debug log on stderr (true), to a function, or off (false). Default: on when DEBUG matches gigareels*. */
   debug?: DebugOption;

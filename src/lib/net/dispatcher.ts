@@ -1,0 +1,127 @@
+/**
+ * The requests that go through a proxy: undici's EnvHttpProxyAgent as the dispatcher of
+ * Node's own fetch (the SDK transport) and of undici's `request` (downloads). undici is
+ * loaded here only, and only when ./proxy.ts says a request needs a proxy: a process with no
+ * proxy variable, or talking to loopback, never loads it.
+ *
+ * The agent gets the proxy values and NO_PROXY explicitly (from the environment the SDK was
+ * given, which may not be process.env); TLS to the server goes through the tunnel with
+ * Node's default CAs (the bundled store plus NODE_EXTRA_CA_CERTS), verification always on.
+ */
+import type { Readable } from "node:stream";
+import type { Dispatcher } from "undici";
+import { explainProxyFailure, type ProxyChoice, proxyFor, proxySettings, proxyUnreachable } from "./proxy.js";
+
+/** The `fetch` signature of the SDK transport. */
+export type FetchFn = (input: Request, init?: RequestInit) => Promise<Response>;
+
+const agents = new Map<string, Dispatcher>();
+
+/** The EnvHttpProxyAgent for these settings (one per distinct setting, kept for the process). */
+export async function proxyDispatcher(env: NodeJS.ProcessEnv = process.env): Promise<Dispatcher> {
+  const s = proxySettings(env);
+  const opts = {
+    httpProxy: s.httpProxy?.value,
+    httpsProxy: s.httpsProxy?.value,
+    noProxy: s.noProxy?.value ?? "",
+  };
+  const id = JSON.stringify(opts);
+  const cached = agents.get(id);
+  if (cached) return cached;
+  const { EnvHttpProxyAgent } = await import("undici");
+  // undici 6 flags the agent experimental with a process warning on first use; the flag
+  // is undici's, not a problem of this process, so it is not shown to users.
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const code = (rest[0] as { code?: string } | undefined)?.code;
+    if (code === "UNDICI-EHPA") return;
+    (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  let agent: Dispatcher;
+  try {
+    agent = new EnvHttpProxyAgent(opts);
+  } finally {
+    process.emitWarning = emit;
+  }
+  agents.set(id, agent);
+  return agent;
+}
+
+function rethrow(err: unknown, proxy: ProxyChoice, url: URL): never {
+  throw explainProxyFailure(err, proxy, url) ?? err;
+}
+
+/**
+ * A fetch that sends each request through the proxy its URL needs (globalThis.fetch with
+ * the agent as dispatcher), or directly. The environment is read on every request.
+ */
+export function proxyAwareFetch(env: NodeJS.ProcessEnv = process.env): FetchFn {
+  return async (input, init) => {
+    const url = new URL(input.url);
+    const proxy = proxyFor(url, env);
+    if (!proxy) return globalThis.fetch(input, init);
+    let dispatcher: Dispatcher;
+    try {
+      dispatcher = await proxyDispatcher(env);
+    } catch (err) {
+      throw proxyUnreachable(proxy, `the proxy URL is not usable (${(err as Error).message})`, err);
+    }
+    try {
+      return await globalThis.fetch(input, { ...init, dispatcher } as RequestInit);
+    } catch (err) {
+      rethrow(err, proxy, url);
+    }
+  };
+}
+
+export interface ProxiedAnswer {
+  status: number;
+  statusText: string;
+  headers: { get(name: string): string | null };
+  /** The body as a Node stream (backpressure: undici reads on only as it is consumed). */
+  body: Readable;
+}
+
+/**
+ * A GET through `proxy` with undici's `request` (streamed body, redirects not followed),
+ * for the downloader. Failures the proxy caused throw ProxyError.
+ */
+export async function proxiedGet(
+  url: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  proxy: ProxyChoice,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ProxiedAnswer> {
+  const target = new URL(url);
+  let dispatcher: Dispatcher;
+  try {
+    dispatcher = await proxyDispatcher(env);
+  } catch (err) {
+    throw proxyUnreachable(proxy, `the proxy URL is not usable (${(err as Error).message})`, err);
+  }
+  try {
+    const res = await dispatcher.request({
+      origin: target.origin,
+      path: `${target.pathname}${target.search}`,
+      method: "GET",
+      headers,
+      signal,
+      highWaterMark: 64 * 1024,
+    });
+    const h = res.headers;
+    return {
+      status: res.statusCode,
+      statusText: "",
+      headers: {
+        get: (name) => {
+          const v = h[name.toLowerCase()];
+          return Array.isArray(v) ? v.join(", ") : (v ?? null);
+        },
+      },
+      body: res.body,
+    };
+  } catch (err) {
+    rethrow(err, proxy, target);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * One CONNECT tunnel through a proxy, for `gigareels doctor` (requests themselves go through
+ * undici, see ./dispatcher.ts): it shows whether the proxy answers and lets the doctor look
+ * at the server's certificate through it. Failures are ProxyErrors naming the proxy (masked).
+ */
+import type { Socket } from "node:net";
+import { type ProxyChoice, ProxyError, proxyRefusal, proxyUnreachable } from "./proxy.js";
+
+export interface TunnelOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export async function openTunnel(
+  proxy: ProxyChoice,
+  host: string,
+  port: number,
+  options: TunnelOptions = {},
+): Promise<Socket> {
+  const p = new URL(proxy.url);
+  const { request } = p.protocol === "https:" ? await import("node:https") : await import("node:http");
+  const target = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const headers: Record<string, string> = { host: target };
+  if (p.username || p.password) {
+    const cred = `${decodeURIComponent(p.username)}:${decodeURIComponent(p.password)}`;
+    headers["proxy-authorization"] = `Basic ${Buffer.from(cred).toString("base64")}`;
+  }
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return new Promise<Socket>((resolve, reject) => {
+    const req = request({
+      host: p.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(p.port || (p.protocol === "https:" ? 443 : 80)),
+      method: "CONNECT",
+      path: target,
+      headers,
+      signal: options.signal,
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(proxyUnreachable(proxy, `no answer within ${Math.round(timeoutMs / 1000)} s`));
+    }, timeoutMs);
+    req.on("connect", (res, socket) => {
+      clearTimeout(timer);
+      if (res.statusCode === 200) {
+        resolve(socket);
+        return;
+      }
+      socket.destroy();
+      reject(proxyRefusal(proxy, target, res.statusCode ?? 0));
+    });
+    req.on("response", (res) => {
+      // A proxy that answers CONNECT with a plain response (no tunnel)
+      clearTimeout(timer);
+      res.resume();
+      reject(proxyRefusal(proxy, target, res.statusCode ?? 0));
+    });
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (err instanceof ProxyError) return reject(err);
+      const code = err.code ?? "";
+      const why =
+        code === "ECONNREFUSED"
+          ? "the connection was refused"
+          : code === "ENOTFOUND" || code === "EAI_AGAIN"
+            ? "its host name could not be resolved"
+            : code === "ABORT_ERR"
+              ? "the check was cancelled"
+              : `${code || "error"}: ${err.message}`;
+      reject(proxyUnreachable(proxy, why, err));
+    });
+    req.end();
+  });
+}
