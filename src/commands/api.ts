@@ -37,8 +37,14 @@ Exit codes: 0 for a 2xx answer; 2 for 400/422 and usage mistakes; 4 for 401/403 
       name: "METHOD|PATH",
       description: "The HTTP method (when a PATH follows), else the path, e.g. /api/me",
       required: true,
+      // oclif would otherwise read piped stdin as a missing argument; stdin belongs to --input -
+      ignoreStdin: true,
     }),
-    second: Args.string({ name: "PATH", description: "The path below the base URL, e.g. /api/render" }),
+    second: Args.string({
+      name: "PATH",
+      description: "The path below the base URL, e.g. /api/render",
+      ignoreStdin: true,
+    }),
   };
 
   static override flags = {

@@ -45,7 +45,14 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorResu
     }
   }
   add(credentials);
-  add(await checkKeychain({ env, found: key.found, keychainTimeoutMs: options.keychainTimeoutMs }));
+  add(
+    await checkKeychain({
+      profile: options.profile,
+      env,
+      found: key.found,
+      keychainTimeoutMs: options.keychainTimeoutMs,
+    }),
+  );
 
   const stored =
     key.found?.source === "keychain" || key.found?.source === "file" ? key.found.baseUrl : undefined;

@@ -8,7 +8,7 @@ import { lstat, readFile, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { startCallbackServer } from "../auth/callback-server.js";
 import { exitCodeFor } from "../cli/exit-codes.js";
-import { credentialsPath, resolveApiKey } from "../credentials/index.js";
+import { credentialsPath, readProfileOffline, resolveApiKey } from "../credentials/index.js";
 import { CREDENTIALS_FILE, interpret } from "../credentials/file-store.js";
 import { KeychainFailure, keychainAccounts } from "../credentials/keychain.js";
 import { describeKeyProblem, hasSurroundingWhitespace, maskKey } from "../credentials/key-format.js";
@@ -208,16 +208,20 @@ export async function checkCredentialsFile(env: NodeJS.ProcessEnv): Promise<Chec
  * keychain answers. A failure only fails the check when the key in use lives there.
  */
 export async function checkKeychain(options: {
+  profile?: string;
   env: NodeJS.ProcessEnv;
   found: ResolvedKey | null;
   keychainTimeoutMs?: number;
 }): Promise<Check> {
   const store = options.env.GIGAREELS_CREDENTIAL_STORE?.trim().toLowerCase();
   if (store === "file") return check("keychain", "skip", "Not used: GIGAREELS_CREDENTIAL_STORE=file");
+  // Needed when the key in use lives there, or should (the profile says so and no variable supplies a key).
+  const fromVariable = options.found?.source === "env" || options.found?.source === "env-file";
+  const record = fromVariable
+    ? null
+    : await readProfileOffline({ profile: options.profile, env: options.env }).catch(() => null);
   const needed =
-    options.found?.source === "keychain" ||
-    options.found?.record?.keyLocation === "keychain" ||
-    store === "keychain";
+    options.found?.source === "keychain" || record?.keyLocation === "keychain" || store === "keychain";
   const timeoutMs = options.keychainTimeoutMs;
   try {
     const accounts = await keychainAccounts({ keychainTimeoutMs: timeoutMs });

@@ -30,7 +30,9 @@ export interface NetTarget {
   timeoutMs: number;
   signal?: AbortSignal;
   env: NodeJS.ProcessEnv;
-  /** Set by the DNS check: where the TCP check connects. */
+  /** Set by the DNS check: the addresses the TCP check tries, in order. */
+  addresses?: string[];
+  /** Set by the TCP check: the address that answered (TLS connects there). */
   address?: string;
   /** The tunnel through the proxy, opened once (TLS and proxy checks share it). */
   tunnel?: Promise<Socket>;
@@ -86,7 +88,7 @@ export async function checkDns(t: NetTarget): Promise<Check> {
   const about = t.proxy ? `${target} (the proxy from ${t.proxy.variable})` : target;
   const later = t.proxy ? `; the proxy resolves ${t.host}` : "";
   if (isIP(target)) {
-    t.address = target;
+    t.addresses = [target];
     return check("dns", "pass", `${about} is an IP address: nothing to resolve${later}`, {
       data: { host: target, addresses: [target] },
     });
@@ -94,8 +96,8 @@ export async function checkDns(t: NetTarget): Promise<Check> {
   try {
     const t0 = Date.now();
     const found = await withTimeout(lookup(target, { all: true }), t.timeoutMs, "dns");
-    t.address = found[0]?.address;
     const list = found.map((a) => a.address);
+    t.addresses = list;
     return check(
       "dns",
       "pass",
@@ -126,43 +128,50 @@ export async function checkDns(t: NetTarget): Promise<Check> {
 
 export async function checkTcp(t: NetTarget): Promise<Check> {
   const { host, port } = t.proxy ? proxyEndpoint(t.proxy) : { host: t.host, port: t.port };
-  const address = t.address ?? host;
-  const about = `${t.proxy ? "the proxy at " : ""}${host}:${port}${address !== host ? ` (${address})` : ""}`;
+  const addresses = t.addresses ?? [host];
+  const about = (a: string) =>
+    `${t.proxy ? "the proxy at " : ""}${host}:${port}${a !== host ? ` (${a})` : ""}`;
   const t0 = Date.now();
-  try {
-    await withTimeout(
-      new Promise<void>((resolve, reject) => {
-        const s = netConnect({ host: address, port });
-        s.once("connect", () => {
-          s.destroy();
-          resolve();
-        });
-        s.once("error", reject);
-      }),
-      t.timeoutMs,
-      "tcp",
-    );
-    return check("tcp", "pass", `Connected to ${about} in ${Date.now() - t0} ms`, {
-      data: { host, address, port, ms: Date.now() - t0 },
-    });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? "error";
-    const why =
-      code === "ECONNREFUSED"
-        ? "the connection was refused"
-        : code === "ETIMEDOUT"
-          ? (err as Error).message
-          : code;
-    return check("tcp", "fail", `Could not connect to ${about}: ${why}`, {
-      fix: t.proxy
-        ? `Check that the proxy in ${t.proxy.variable} is running`
-        : code === "ECONNREFUSED"
-          ? `Check that the server at ${t.url.origin} is running (and the port in GIGAREELS_BASE_URL)`
-          : `A firewall may block port ${port}; behind a proxy, set HTTPS_PROXY`,
-      exitCode: UNREACHABLE,
-      data: { host, address, port, code },
-    });
+  // Each address in turn, as a client falls back from one to the next (e.g. ::1, then 127.0.0.1).
+  let lastErr: unknown;
+  for (const address of addresses) {
+    try {
+      await withTimeout(
+        new Promise<void>((resolve, reject) => {
+          const s = netConnect({ host: address, port });
+          s.once("connect", () => {
+            s.destroy();
+            resolve();
+          });
+          s.once("error", reject);
+        }),
+        t.timeoutMs,
+        "tcp",
+      );
+      t.address = address;
+      return check("tcp", "pass", `Connected to ${about(address)} in ${Date.now() - t0} ms`, {
+        data: { host, address, port, ms: Date.now() - t0 },
+      });
+    } catch (err) {
+      lastErr = err;
+    }
   }
+  const code = (lastErr as NodeJS.ErrnoException).code ?? "error";
+  const why =
+    code === "ECONNREFUSED"
+      ? "the connection was refused"
+      : code === "ETIMEDOUT"
+        ? (lastErr as Error).message
+        : code;
+  return check("tcp", "fail", `Could not connect to ${about(addresses.join(", "))}: ${why}`, {
+    fix: t.proxy
+      ? `Check that the proxy in ${t.proxy.variable} is running`
+      : code === "ECONNREFUSED"
+        ? `Check that the server at ${t.url.origin} is running (and the port in GIGAREELS_BASE_URL)`
+        : `A firewall may block port ${port}; behind a proxy, set HTTPS_PROXY`,
+    exitCode: UNREACHABLE,
+    data: { host, addresses, port, code },
+  });
 }
 
 function tunnelOf(t: NetTarget): Promise<Socket> {
