@@ -5,17 +5,13 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BIN, type CliResult, expectNoFullKey, runCli, tempConfigDir } from "../helpers/cli.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { BIN, type CliResult, expectNoFullKey, runCli, useTempConfig } from "../helpers/cli.js";
 import { useEmulator } from "../helpers/emulator.js";
 import { closedPort } from "../helpers/proxy.js";
 
 const emulator = useEmulator({ rateLimits: false });
-let cfg: { dir: string; cleanup: () => void };
-beforeAll(() => {
-  cfg = tempConfigDir();
-});
-afterAll(() => cfg?.cleanup());
+const cfg = useTempConfig();
 
 const all: string[] = [];
 function gr(

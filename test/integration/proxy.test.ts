@@ -261,7 +261,7 @@ describe("the SDK and downloads through a proxy", () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it("HTTP_PROXY carries a plain-http download (undici 6 tunnels http too), and its 407 is a final download error", async () => {
+  it("HTTP_PROXY carries a plain-http download as a forwarded request (absolute URL, as proxies expect), and its 407 is a final download error", async () => {
     const created = await api(plain, "/api/render", { json: SAMPLE_BODIES["/api/render"] });
     const { renderId } = (await created.json()) as { renderId: string };
     expect(await waitForRender(plain, renderId)).toMatchObject({ status: "done" });
@@ -276,7 +276,13 @@ describe("the SDK and downloads through a proxy", () => {
     const vars = { GR_KEY: plain.keys[0], GR_BASE: plain.url, GR_URL: url, GR_OUT: out };
     const r = await runSdk(script, { ...vars, HTTP_PROXY: proxy.url });
     expect(JSON.parse(r.stdout)).toEqual({ bytes: OUTPUT_SIZE });
-    expect(proxy.requests.at(-1)).toMatchObject({ target: `${HOST}:${plain.port}`, status: 200 });
+    expect(proxy.requests.at(-1)).toEqual({
+      method: "GET",
+      target: `${HOST}:${plain.port}`,
+      path: `/files/${renderId}.mp4`,
+      status: 200,
+      authorized: true,
+    });
     expect(plain.requests.at(-1)).toMatchObject({
       method: "GET",
       path: `/files/${renderId}.mp4`,
@@ -286,7 +292,9 @@ describe("the SDK and downloads through a proxy", () => {
     const refused = await runSdk(script, { ...vars, GR_OUT: `${out}.2`, HTTP_PROXY: authProxy.url });
     const doc = JSON.parse(refused.stdout);
     expect(doc).toMatchObject({ error: "download_failed" });
-    expect(doc.message).toContain("the proxy asks for a user name and password (407");
+    expect(doc.message).toBe(
+      `Could not reach ${HOST}:${plain.port} through the proxy ${authProxy.url} (from HTTP_PROXY): the proxy asks for a user name and password (407 Proxy Authentication Required)`,
+    );
   });
 
   it("undici is loaded only when a request needs a proxy", async () => {

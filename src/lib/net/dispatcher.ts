@@ -1,6 +1,6 @@
 /**
- * The requests that go through a proxy: undici's EnvHttpProxyAgent as the dispatcher of
- * Node's own fetch (the SDK transport) and of undici's `request` (downloads). undici is
+ * The API requests that go through a proxy: undici's EnvHttpProxyAgent as the dispatcher of
+ * Node's own fetch (the SDK transport; downloads use a tunnel, see ./tunnel.ts). undici is
  * loaded here only, and only when ./proxy.ts says a request needs a proxy: a process with no
  * proxy variable, or talking to loopback, never loads it.
  *
@@ -8,7 +8,6 @@
  * given, which may not be process.env); TLS to the server goes through the tunnel with
  * Node's default CAs (the bundled store plus NODE_EXTRA_CA_CERTS), verification always on.
  */
-import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import { explainProxyFailure, type ProxyChoice, proxyFor, proxySettings, proxyUnreachable } from "./proxy.js";
 
@@ -72,56 +71,4 @@ export function proxyAwareFetch(env: NodeJS.ProcessEnv = process.env): FetchFn {
       rethrow(err, proxy, url);
     }
   };
-}
-
-export interface ProxiedAnswer {
-  status: number;
-  statusText: string;
-  headers: { get(name: string): string | null };
-  /** The body as a Node stream (backpressure: undici reads on only as it is consumed). */
-  body: Readable;
-}
-
-/**
- * A GET through `proxy` with undici's `request` (streamed body, redirects not followed),
- * for the downloader. Failures the proxy caused throw ProxyError.
- */
-export async function proxiedGet(
-  url: string,
-  headers: Record<string, string>,
-  signal: AbortSignal,
-  proxy: ProxyChoice,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<ProxiedAnswer> {
-  const target = new URL(url);
-  let dispatcher: Dispatcher;
-  try {
-    dispatcher = await proxyDispatcher(env);
-  } catch (err) {
-    throw proxyUnreachable(proxy, `the proxy URL is not usable (${(err as Error).message})`, err);
-  }
-  try {
-    const res = await dispatcher.request({
-      origin: target.origin,
-      path: `${target.pathname}${target.search}`,
-      method: "GET",
-      headers,
-      signal,
-      highWaterMark: 64 * 1024,
-    });
-    const h = res.headers;
-    return {
-      status: res.statusCode,
-      statusText: "",
-      headers: {
-        get: (name) => {
-          const v = h[name.toLowerCase()];
-          return Array.isArray(v) ? v.join(", ") : (v ?? null);
-        },
-      },
-      body: res.body,
-    };
-  } catch (err) {
-    rethrow(err, proxy, target);
-  }
 }

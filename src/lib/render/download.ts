@@ -12,8 +12,8 @@
  * - A transfer that receives nothing for `idleTimeoutMs` is dropped and retried (resuming),
  *   as are connection errors, truncated bodies, 408/429/5xx; a few times, with full-jitter backoff.
  * - The AbortSignal stops at once and keeps the `.part` for a later resume.
- * - Without an injected `fetch`, node:http(s) does the transfer, or, when HTTPS_PROXY /
- *   HTTP_PROXY name a proxy for the URL (src/lib/net), undici's `request` through it. The
+ * - Without an injected `fetch`, node:http(s) does the transfer, through a CONNECT tunnel
+ *   when HTTPS_PROXY / HTTP_PROXY name a proxy for the URL (src/lib/net). The
  *   `authorization` header is only ever sent to `auth.origin` (the API's own origin), never
  *   to a storage host.
  *
@@ -29,7 +29,7 @@ import { pipeline } from "node:stream/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { writeFileAtomic } from "../fs/index.js";
-import { ProxyError, proxyFor } from "../net/proxy.js";
+import { explainProxyFailure, ProxyError, proxyFor, proxyRefusal } from "../net/proxy.js";
 
 export type DownloadFetch = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -52,8 +52,8 @@ export interface DownloadOptions {
   onProgress?: (progress: DownloadProgress) => void;
   /**
    * The fetch to use (e.g. one the SDK user injected). Without one, node:http(s) is used
-   * directly (through undici and the proxy when one applies): same behaviour, a lighter
-   * client (lower memory, higher throughput).
+   * directly (through a tunnel when a proxy applies): same behaviour, a lighter client
+   * (lower memory, higher throughput).
    */
   fetch?: DownloadFetch;
   /** Credentials sent only to this origin (the API's own). */
@@ -175,23 +175,34 @@ function fetchGetter(fetchFn: DownloadFetch): Getter {
   };
 }
 
-/** A GET with node:http(s), or through the proxy when one applies; redirects not followed (the caller follows them). */
+/**
+ * A GET with node:http(s), redirects not followed (the caller follows them). When a proxy
+ * applies (HTTPS_PROXY/HTTP_PROXY, see src/lib/net), the same request goes through it: over a
+ * CONNECT tunnel for https, in absolute form for http.
+ */
 const nativeGetter: Getter = async (url, headers, signal) => {
-  const proxy = proxyFor(url);
-  if (proxy) {
-    const { proxiedGet } = await import("../net/dispatcher.js");
-    const res = await proxiedGet(url, headers, signal, proxy);
-    return {
-      ...res,
-      discard: async () => {
-        res.body.destroy();
-      },
-    };
-  }
+  const https = url.startsWith("https:");
   // node:https (and TLS) is loaded only for an https URL
-  const get: typeof http.get = url.startsWith("https:") ? (await import("node:https")).get : http.get;
+  const get: typeof http.get = https ? (await import("node:https")).get : http.get;
+  const proxy = proxyFor(url);
+  const net = proxy ? await import("../net/tunnel.js") : undefined;
+  let options: http.RequestOptions = { headers, signal };
+  let target: string | undefined = url;
+  if (proxy && net && https) {
+    const socket = await net.tunnelTo(proxy, url, { signal });
+    options = { ...options, createConnection: () => socket };
+  } else if (proxy && net) {
+    const fwd = net.forwardOptions(proxy, url);
+    options = { ...options, ...fwd, headers: { ...fwd.headers, ...headers } };
+    target = undefined;
+  }
   return new Promise((resolve, reject) => {
-    const req = get(url, { headers, signal }, (res) => {
+    const onResponse = (res: http.IncomingMessage) => {
+      if (proxy && !https && res.statusCode === 407) {
+        res.destroy();
+        reject(proxyRefusal(proxy, new URL(url).host, 407));
+        return;
+      }
       resolve({
         status: res.statusCode ?? 0,
         statusText: res.statusMessage ?? "",
@@ -206,8 +217,9 @@ const nativeGetter: Getter = async (url, headers, signal) => {
           res.destroy();
         },
       });
-    });
-    req.on("error", reject);
+    };
+    const req = target ? get(target, options, onResponse) : get(options, onResponse);
+    req.on("error", (err) => reject((proxy && explainProxyFailure(err, proxy, new URL(url))) || err));
   });
 };
 
