@@ -4,11 +4,10 @@
  * the test proxy resolves (to 127.0.0.1). A request that reaches the emulator therefore went
  * through the proxy; one that goes direct fails with a DNS error.
  */
-import { spawn } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectNoFullKey, ROOT, runCli, tempConfigDir } from "../helpers/cli.js";
+import { expectNoFullKey, runCli, tempConfigDir } from "../helpers/cli.js";
 import {
   api,
   type EmulatorHandle,
@@ -17,6 +16,7 @@ import {
   waitForRender,
 } from "../helpers/emulator.js";
 import { closedPort, startProxy, type TestProxy } from "../helpers/proxy.js";
+import { runSdkScript } from "../helpers/sdk-script.js";
 import { createTestCa, type TestCa } from "../helpers/tls-ca.js";
 
 const HOST = "gigareels.test";
@@ -192,33 +192,6 @@ describe("gigareels api through a proxy", () => {
   });
 });
 
-/** Runs an SDK script (ES module) in a fresh node, with the built SDK as `sdk`. */
-function runSdk(
-  script: string,
-  extraEnv: Record<string, string | undefined>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const e: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(e)) if (k.startsWith("GIGAREELS_") || PROXY_VARS.includes(k)) delete e[k];
-  for (const [k, v] of Object.entries(extraEnv)) {
-    if (v === undefined) delete e[k];
-    else e[k] = v;
-  }
-  const code = `const sdk = await import(${JSON.stringify(join(ROOT, "dist/index.js"))});\n${script}`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--input-type=module", "-e", code], { cwd: ROOT, env: e });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-    });
-    child.on("error", reject);
-    child.on("close", (c) => resolve({ code: c, stdout, stderr }));
-  });
-}
-
 describe("the SDK and downloads through a proxy", () => {
   const renderAndDownload = `
     const c = new sdk.GigaReels();
@@ -236,7 +209,7 @@ describe("the SDK and downloads through a proxy", () => {
   it("new GigaReels() honours HTTPS_PROXY for API calls and for the download (https, streamed through the tunnel)", async () => {
     const out = join(cfg.dir, "via-proxy.mp4");
     const served = emu.requests.length;
-    const r = await runSdk(renderAndDownload, { ...env({ HTTPS_PROXY: proxy.url }), GR_OUT: out });
+    const r = await runSdkScript(renderAndDownload, { ...env({ HTTPS_PROXY: proxy.url }), GR_OUT: out });
     expect(r.stderr).toBe("");
     const res = JSON.parse(r.stdout);
     expect(res).toEqual({
@@ -252,7 +225,7 @@ describe("the SDK and downloads through a proxy", () => {
   it("with NO_PROXY for the host the same script goes direct and cannot resolve it", async () => {
     const out = join(cfg.dir, "no-proxy.mp4");
     const before = proxy.requests.length;
-    const r = await runSdk(renderAndDownload, {
+    const r = await runSdkScript(renderAndDownload, {
       ...env({ HTTPS_PROXY: proxy.url, NO_PROXY: HOST }),
       GR_OUT: out,
     });
@@ -274,7 +247,7 @@ describe("the SDK and downloads through a proxy", () => {
         console.log(JSON.stringify({ bytes: o.bytes }));
       } catch (e) { console.log(JSON.stringify({ error: e.code, message: e.message })); }`;
     const vars = { GR_KEY: plain.keys[0], GR_BASE: plain.url, GR_URL: url, GR_OUT: out };
-    const r = await runSdk(script, { ...vars, HTTP_PROXY: proxy.url });
+    const r = await runSdkScript(script, { ...vars, HTTP_PROXY: proxy.url });
     expect(JSON.parse(r.stdout)).toEqual({ bytes: OUTPUT_SIZE });
     expect(proxy.requests.at(-1)).toEqual({
       method: "GET",
@@ -289,7 +262,7 @@ describe("the SDK and downloads through a proxy", () => {
       status: 200,
     });
 
-    const refused = await runSdk(script, { ...vars, GR_OUT: `${out}.2`, HTTP_PROXY: authProxy.url });
+    const refused = await runSdkScript(script, { ...vars, GR_OUT: `${out}.2`, HTTP_PROXY: authProxy.url });
     const doc = JSON.parse(refused.stdout);
     expect(doc).toMatchObject({ error: "download_failed" });
     expect(doc.message).toBe(
@@ -306,12 +279,12 @@ describe("the SDK and downloads through a proxy", () => {
       const cache = createRequire(process.cwd() + "/x.js").cache;
       console.log(JSON.stringify({ ok, undici: Object.keys(cache).some((k) => k.includes("/node_modules/undici/")) }));`;
     const loopback = { GR_KEY: plain.keys[0], GR_BASE: plain.url };
-    expect(JSON.parse((await runSdk(script, loopback)).stdout)).toEqual({ ok: true, undici: false });
-    expect(JSON.parse((await runSdk(script, { ...loopback, HTTPS_PROXY: proxy.url })).stdout)).toEqual({
+    expect(JSON.parse((await runSdkScript(script, loopback)).stdout)).toEqual({ ok: true, undici: false });
+    expect(JSON.parse((await runSdkScript(script, { ...loopback, HTTPS_PROXY: proxy.url })).stdout)).toEqual({
       ok: true,
       undici: false,
     });
     const proxied = { GR_KEY: key, GR_BASE: base, HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: ca.caFile };
-    expect(JSON.parse((await runSdk(script, proxied)).stdout)).toEqual({ ok: true, undici: true });
+    expect(JSON.parse((await runSdkScript(script, proxied)).stdout)).toEqual({ ok: true, undici: true });
   });
 });

@@ -4,12 +4,12 @@
  * and the SDK's download work; without it, the request fails before the key is sent. No
  * command has a flag that switches verification off.
  */
-import { spawn } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoFullKey, ROOT, runCli, tempConfigDir } from "../helpers/cli.js";
 import { type EmulatorHandle, startEmulator } from "../helpers/emulator.js";
+import { runSdkScript } from "../helpers/sdk-script.js";
 import { createTestCa, type TestCa } from "../helpers/tls-ca.js";
 
 let ca: TestCa;
@@ -68,33 +68,12 @@ describe("NODE_EXTRA_CA_CERTS", () => {
   it("trusts it for the SDK's streamed download too (node:https, no injected fetch)", async () => {
     const out = join(cfg.dir, "video.mp4");
     const script = `
-      const { GigaReels } = await import(${JSON.stringify(join(ROOT, "dist/index.js"))});
-      const c = new GigaReels();
+      const c = new sdk.GigaReels();
       const { renderId } = await c.render({ type: "educational-brainrot", prompt: "p", characterPack: "rick-and-morty", backgroundVideoPack: "minecraft-parkour" });
       await c.waitForRender(renderId, { timeoutMs: 20000 });
       const o = await c.download(renderId, { path: process.env.GR_OUT });
       console.log(JSON.stringify({ bytes: o.bytes, url: o.url }));`;
-    const childEnv: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...env({ NODE_EXTRA_CA_CERTS: ca.caFile }),
-      GR_OUT: out,
-    };
-    for (const [k, v] of Object.entries(childEnv)) if (v === undefined) delete childEnv[k];
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
-        cwd: ROOT,
-        env: childEnv,
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (d: string) => {
-        stdout += d;
-      });
-      child.stderr.setEncoding("utf8").on("data", (d: string) => {
-        stderr += d;
-      });
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
+    const r = await runSdkScript(script, { ...env({ NODE_EXTRA_CA_CERTS: ca.caFile }), GR_OUT: out });
     expect(r.stderr).toBe("");
     expect(JSON.parse(r.stdout)).toMatchObject({
       bytes: 128 * 1024,

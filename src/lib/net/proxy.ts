@@ -141,7 +141,8 @@ export class ProxyError extends Error {
   }
 }
 
-function chain(err: unknown): { codes: string; messages: string } {
+/** The codes and messages of an error and its causes (fetch wraps the real one a few levels down). */
+export function errorChain(err: unknown): { codes: string; messages: string } {
   const codes: string[] = [];
   const messages: string[] = [];
   let e: unknown = err;
@@ -229,7 +230,7 @@ export function proxyUnreachable(proxy: ProxyChoice, why: string, cause?: unknow
  */
 export function explainProxyFailure(err: unknown, proxy: ProxyChoice, target: URL): ProxyError | null {
   if (err instanceof ProxyError) return err;
-  const { codes, messages } = chain(err);
+  const { codes, messages } = errorChain(err);
   const hostPort = `${target.hostname}:${target.port || DEFAULT_PORTS[target.protocol] || ""}`;
   const m =
     /Proxy response \((\d{3})\)/.exec(messages) ?? /Proxy Authentication Required \((\d{3})\)/.exec(messages);

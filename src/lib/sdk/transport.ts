@@ -29,7 +29,7 @@
 import ky from "ky";
 import { maskKey } from "../credentials/key-format.js";
 import { proxyAwareFetch } from "../net/dispatcher.js";
-import { ProxyError } from "../net/proxy.js";
+import { errorChain, ProxyError } from "../net/proxy.js";
 import {
   type EndpointGroup,
   backoffDelayMs,
@@ -193,16 +193,8 @@ function isRetryableStatus(status: number): boolean {
 
 /** Maps a fetch failure to a short reason word. */
 export function connectionReason(err: unknown): string {
-  const codes: string[] = [];
-  const messages: string[] = [];
-  let e: unknown = err;
-  for (let i = 0; i < 5 && e && typeof e === "object"; i++) {
-    const o = e as { code?: unknown; message?: unknown; cause?: unknown };
-    if (typeof o.code === "string") codes.push(o.code);
-    if (typeof o.message === "string") messages.push(o.message);
-    e = o.cause;
-  }
-  const all = `${codes.join(" ")} ${messages.join(" ")}`;
+  const { codes, messages } = errorChain(err);
+  const all = `${codes} ${messages}`;
   if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|getaddrinfo/i.test(all)) return "dns";
   if (/ECONNREFUSED/.test(all)) return "refused";
   if (/CERT|TLS|SSL|self[- ]signed|UNABLE_TO_VERIFY|DEPTH_ZERO/i.test(all)) return "tls";
