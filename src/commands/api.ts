@@ -1,9 +1,9 @@
 import { Args, Flags } from "@oclif/core";
 import { type ApiResult, errorForStatus, formatBody, formatHead, runApi } from "../lib/api/index.js";
 import { BaseCommand } from "../lib/cli/base-command.js";
+import { apiClient } from "../lib/cli/client.js";
 import { baseUrlFlag, localFlag, profileFlag } from "../lib/cli/flags.js";
 import { isTerminal } from "../lib/cli/output.js";
-import { GigaReels } from "../lib/sdk/client.js";
 
 export default class Api extends BaseCommand {
   static override summary =
@@ -78,11 +78,7 @@ Exit codes: 0 for a 2xx answer; 2 for 400/422 and usage mistakes; 4 for 401/403 
 
   async run(): Promise<ApiResult> {
     const { args, flags } = await this.parse(Api);
-    const client = new GigaReels({
-      profile: flags.profile,
-      baseUrl: flags["base-url"] ?? (flags.local ? "http://localhost:3000" : undefined),
-      userAgent: `gigareels-cli/${this.config.version}`,
-    });
+    const client = apiClient(flags, this.config.version);
     const { result, raw } = await runApi(
       {
         first: args.first,

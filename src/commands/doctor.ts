@@ -1,6 +1,6 @@
 import { Flags } from "@oclif/core";
 import { BaseCommand } from "../lib/cli/base-command.js";
-import { baseUrlFlag, localFlag, profileFlag } from "../lib/cli/flags.js";
+import { baseUrlFlag, baseUrlFrom, localFlag, profileFlag } from "../lib/cli/flags.js";
 import { type DoctorResult, formatCheck, formatSummary, runDoctor } from "../lib/doctor/index.js";
 
 export default class Doctor extends BaseCommand {
@@ -40,7 +40,7 @@ Exit code: 0 when nothing failed, else that of the first failed check: 4 for the
     const json = this.jsonEnabled();
     const result = await runDoctor({
       profile: flags.profile,
-      baseUrl: flags["base-url"] ?? (flags.local ? "http://localhost:3000" : undefined),
+      baseUrl: baseUrlFrom(flags),
       port: flags.port,
       signal: this.signal,
       userAgent: `gigareels-cli/${this.config.version}`,
