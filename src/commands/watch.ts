@@ -29,6 +29,6 @@ Exit codes: 0 done (and downloaded with --output), 5 API unreachable for longer 
   async run(): Promise<FollowResult> {
     const { args, flags } = await this.parse(Watch);
     const output = await this.outputPath(flags);
-    return this.follow(this.client(flags), args.renderId, flags, { output });
+    return this.follow(await this.client(flags), args.renderId, flags, { output });
   }
 }

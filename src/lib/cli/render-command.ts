@@ -9,9 +9,8 @@ import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import { Flags } from "@oclif/core";
 import type { GigaReels } from "../sdk/client.js";
-import { DEFAULT_MAX_OUTAGE_MS } from "../sdk/wait.js";
 import { BaseCommand } from "./base-command.js";
-import { type ApiFlags, apiClient } from "./client.js";
+import type { ApiFlags } from "./client.js";
 import { parseDuration } from "./duration.js";
 import { baseUrlFlag, localFlag, profileFlag, timeoutFlag } from "./flags.js";
 import {
@@ -110,7 +109,9 @@ export abstract class FollowCommand extends BaseCommand {
     return this.streaming ? undefined : result;
   }
 
-  protected client(flags: ApiFlags): GigaReels {
+  /** The SDK client (and its HTTP stack) is loaded only once the input has been checked. */
+  protected async client(flags: ApiFlags): Promise<GigaReels> {
+    const { apiClient } = await import("./client.js");
     return apiClient(flags, this.config.version);
   }
 
@@ -138,7 +139,7 @@ export abstract class FollowCommand extends BaseCommand {
         signal: this.signal,
         submittedAt: options.submittedAt,
         timeoutMs: flags.timeout,
-        maxOutageMs: flags["max-outage"] ?? DEFAULT_MAX_OUTAGE_MS,
+        maxOutageMs: flags["max-outage"], // default: the SDK's 5 minutes
         output: output ? { path: output, force: flags.force ?? false } : undefined,
         resumeCommand: resumeCommand(renderId, { ...flags, output }),
         onEvent: (e) => presenter.event(e),
@@ -161,7 +162,7 @@ export abstract class FollowCommand extends BaseCommand {
     const idempotencyKey = checkIdempotencyKey(flags["idempotency-key"]) ?? randomUUID();
     const output = await this.outputPath(flags);
     const following = Boolean(flags.wait || output || flags.open);
-    const client = this.client(flags);
+    const client = await this.client(flags);
     const submittedAt = Date.now();
     const options = { idempotencyKey, signal: this.signal };
     const created =
