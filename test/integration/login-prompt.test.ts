@@ -2,14 +2,13 @@
  * The interactive login of the built CLI in a pseudo-terminal (util-linux `script`): the
  * method menu, the masked paste prompt, and the question before replacing a key.
  */
-import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { BIN, cleanEnv, expectNoFullKey, ROOT, useTempConfig } from "../helpers/cli.js";
+import { expectNoFullKey, useTempConfig } from "../helpers/cli.js";
 import { useEmulator } from "../helpers/emulator.js";
+import { hasScript, inTerminal as runInTerminal } from "../helpers/terminal.js";
 
 const emulator = useEmulator();
-const hasScript = spawnSync("script", ["--version"]).status === 0;
 const config = useTempConfig();
 
 const credentialsFile = config.credentialsFile;
@@ -17,49 +16,17 @@ const stored = () => config.profile();
 
 const DOWN = "\u001b[B";
 
-/**
- * Runs `gigareels <args>` in a pty; `steps` are [text to wait for, keys to type] pairs.
- * Returns the exit code and everything the terminal showed.
- */
-function inTerminal(
-  args: string[],
-  steps: Array<[string, string]>,
-): Promise<{ code: number | null; screen: string }> {
-  const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
-  return new Promise((resolve, reject) => {
-    const child = spawn("script", ["-qefc", command, "/dev/null"], {
-      cwd: ROOT,
-      env: cleanEnv({
-        GIGAREELS_CONFIG_DIR: config.dir,
-        GIGAREELS_CREDENTIAL_STORE: "file",
-        CI: undefined,
-        TERM: "xterm",
-        DISPLAY: ":0",
-        SSH_CONNECTION: undefined,
-        SSH_TTY: undefined,
-        SSH_CLIENT: undefined,
-      }),
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let screen = "";
-    let step = 0;
-    let typedAt = 0;
-    const onData = (d: Buffer) => {
-      screen += d.toString();
-      while (step < steps.length && screen.indexOf(steps[step]![0], typedAt) !== -1) {
-        typedAt = screen.length;
-        child.stdin.write(steps[step]![1]);
-        step++;
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, screen });
-    });
+/** The built CLI in a pty, logging in to a private config folder's file store. */
+function inTerminal(args: string[], steps: Array<[string, string]>) {
+  return runInTerminal(args, steps, {
+    env: {
+      GIGAREELS_CONFIG_DIR: config.dir,
+      GIGAREELS_CREDENTIAL_STORE: "file",
+      DISPLAY: ":0",
+      SSH_CONNECTION: undefined,
+      SSH_TTY: undefined,
+      SSH_CLIENT: undefined,
+    },
   });
 }
 
