@@ -3,11 +3,10 @@
  * emulator, browser login through the loopback flow, render --wait --output, the video's path;
  * a valid MP4, exit 0, nothing left of the private config folder, the emulator stopped.
  */
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanEnv, expectNoFullKey, ROOT, tempConfigDir } from "../helpers/cli.js";
+import { expectNoFullKey, ROOT, runCli, tempConfigDir } from "../helpers/cli.js";
 
 let work: { dir: string; cleanup: () => void };
 beforeAll(() => {
@@ -15,28 +14,13 @@ beforeAll(() => {
 });
 afterAll(() => work.cleanup());
 
-function runDemo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, "scripts/demo.mjs"), ...args], {
-      cwd: ROOT,
-      // GIGAREELS_API_KEY from the parent would not reach it anyway: the demo cleans its environment
-      env: cleanEnv({ GIGAREELS_API_KEY: `giga_${"x".repeat(32)}`, NODE_ENV: undefined }),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding("utf8").on("data", (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 110_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+/** `node scripts/demo.mjs ARGS`, not in a terminal. */
+function runDemo(args: string[]) {
+  return runCli(args, {
+    command: [process.execPath, join(ROOT, "scripts/demo.mjs")],
+    timeoutMs: 110_000,
+    // a key in the environment would not reach it anyway: the demo cleans its environment
+    env: { GIGAREELS_API_KEY: `giga_${"x".repeat(32)}`, NODE_ENV: undefined },
   });
 }
 

@@ -1,24 +1,14 @@
 import { Args, Flags } from "@oclif/core";
 import { canPrompt } from "../../lib/cli/output.js";
-import {
-  apiFlags,
-  bodyFlag,
-  FollowCommand,
-  followFlags,
-  type RenderResult,
-  submitFlags,
-} from "../../lib/cli/render-command.js";
+import { FollowCommand, type RenderResult, renderFlags } from "../../lib/cli/render-command.js";
 import {
   askPrompt,
-  bodySubmission,
   DEFAULT_BACKGROUND_VIDEO_PACK,
   DEFAULT_CHARACTER_PACK,
   DEFAULT_RENDER_TYPE,
   templateSubmission,
 } from "../../lib/cli/render-request.js";
 import { UsageError } from "../../lib/cli/usage-error.js";
-
-const BODY_FIELDS = ["prompt", "type", "character-pack", "background-video-pack"];
 
 export default class Render extends FollowCommand {
   static override summary = "Submit a render (the educational-brainrot template by default).";
@@ -67,31 +57,25 @@ Exit codes: 2 bad flag or value (nothing sent), 4 not logged in, 5 API unreachab
       summary: `Background video pack (default ${DEFAULT_BACKGROUND_VIDEO_PACK} for ${DEFAULT_RENDER_TYPE}).`,
       helpValue: "NAME",
     }),
-    ...submitFlags,
-    body: bodyFlag(BODY_FIELDS),
-    ...followFlags,
-    ...apiFlags,
+    ...renderFlags(["prompt", "type", "character-pack", "background-video-pack"]),
   };
 
   async run(): Promise<RenderResult> {
     const { args, flags } = await this.parse(Render);
     if (args.prompt !== undefined && flags.prompt !== undefined)
       throw new UsageError("Give the prompt once: as the argument or with --prompt, not both");
-    let prompt = args.prompt ?? flags.prompt;
-    let submission: Awaited<ReturnType<typeof bodySubmission>>;
-    if (flags.body !== undefined) {
-      if (prompt !== undefined) throw new UsageError("--body cannot be combined with a prompt argument");
-      submission = await bodySubmission("/api/render", flags.body);
-    } else {
+    if (flags.body !== undefined && args.prompt !== undefined)
+      throw new UsageError("--body cannot be combined with a prompt argument");
+    return this.submitRender("/api/render", flags, async () => {
+      let prompt = args.prompt ?? flags.prompt;
       if ((prompt === undefined || prompt.trim() === "") && canPrompt(this.mode))
         prompt = await askPrompt(this.signal);
-      submission = templateSubmission({
+      return templateSubmission({
         prompt,
         type: flags.type,
         characterPack: flags["character-pack"],
         backgroundVideoPack: flags["background-video-pack"],
       });
-    }
-    return this.submitAndFollow(submission, flags);
+    });
   }
 }

@@ -1,20 +1,6 @@
 import { Flags } from "@oclif/core";
-import {
-  apiFlags,
-  bodyFlag,
-  FollowCommand,
-  followFlags,
-  type RenderResult,
-  submitFlags,
-} from "../../lib/cli/render-command.js";
-import {
-  bodySubmission,
-  OBJECT_FITS,
-  SPLIT_POSITIONS,
-  splitSubmission,
-} from "../../lib/cli/render-request.js";
-
-const BODY_FIELDS = ["video-url", "position", "broll-video", "object-fit"];
+import { FollowCommand, type RenderResult, renderFlags } from "../../lib/cli/render-command.js";
+import { OBJECT_FITS, SPLIT_POSITIONS, splitSubmission } from "../../lib/cli/render-request.js";
 
 export default class RenderSplit extends FollowCommand {
   static override summary = "Render a split screen (POST /api/render/split).";
@@ -40,23 +26,18 @@ export default class RenderSplit extends FollowCommand {
       summary: `How videos fill their half: ${OBJECT_FITS.join(", ")}.`,
       helpValue: OBJECT_FITS.join("|"),
     }),
-    ...submitFlags,
-    body: bodyFlag(BODY_FIELDS),
-    ...followFlags,
-    ...apiFlags,
+    ...renderFlags(["video-url", "position", "broll-video", "object-fit"]),
   };
 
   async run(): Promise<RenderResult> {
     const { flags } = await this.parse(RenderSplit);
-    const submission =
-      flags.body !== undefined
-        ? await bodySubmission("/api/render/split", flags.body)
-        : splitSubmission({
-            videoUrl: flags["video-url"],
-            position: flags.position,
-            brollVideo: flags["broll-video"],
-            objectFit: flags["object-fit"],
-          });
-    return this.submitAndFollow(submission, flags);
+    return this.submitRender("/api/render/split", flags, () =>
+      splitSubmission({
+        videoUrl: flags["video-url"],
+        position: flags.position,
+        brollVideo: flags["broll-video"],
+        objectFit: flags["object-fit"],
+      }),
+    );
   }
 }

@@ -1,15 +1,6 @@
 import { Flags } from "@oclif/core";
-import {
-  apiFlags,
-  bodyFlag,
-  FollowCommand,
-  followFlags,
-  type RenderResult,
-  submitFlags,
-} from "../../lib/cli/render-command.js";
-import { bodySubmission, textSubmission } from "../../lib/cli/render-request.js";
-
-const BODY_FIELDS = ["video-url", "text", "font-family", "font-size", "color"];
+import { FollowCommand, type RenderResult, renderFlags } from "../../lib/cli/render-command.js";
+import { textSubmission } from "../../lib/cli/render-request.js";
 
 export default class RenderText extends FollowCommand {
   static override summary = "Render text overlays on a video (POST /api/render/text).";
@@ -34,24 +25,19 @@ export default class RenderText extends FollowCommand {
     "font-family": Flags.string({ summary: "Font family, e.g. Inter.", helpValue: "NAME" }),
     "font-size": Flags.string({ summary: "Font size (a positive number).", helpValue: "N" }),
     color: Flags.string({ summary: "Text colour, #RRGGBB.", helpValue: "#RRGGBB" }),
-    ...submitFlags,
-    body: bodyFlag(BODY_FIELDS),
-    ...followFlags,
-    ...apiFlags,
+    ...renderFlags(["video-url", "text", "font-family", "font-size", "color"]),
   };
 
   async run(): Promise<RenderResult> {
     const { flags } = await this.parse(RenderText);
-    const submission =
-      flags.body !== undefined
-        ? await bodySubmission("/api/render/text", flags.body)
-        : textSubmission({
-            videoUrl: flags["video-url"],
-            texts: flags.text,
-            fontFamily: flags["font-family"],
-            fontSize: flags["font-size"],
-            color: flags.color,
-          });
-    return this.submitAndFollow(submission, flags);
+    return this.submitRender("/api/render/text", flags, () =>
+      textSubmission({
+        videoUrl: flags["video-url"],
+        texts: flags.text,
+        fontFamily: flags["font-family"],
+        fontSize: flags["font-size"],
+        color: flags.color,
+      }),
+    );
   }
 }

@@ -21,7 +21,12 @@ import {
   resumeCommand,
 } from "./follow.js";
 import { createPresenter, formatBytes, presenterKind } from "./progress.js";
-import { checkIdempotencyKey, type RenderSubmission } from "./render-request.js";
+import {
+  bodySubmission,
+  checkIdempotencyKey,
+  type RenderEndpoint,
+  type RenderSubmission,
+} from "./render-request.js";
 
 export const apiFlags = {
   profile: profileFlag,
@@ -57,13 +62,21 @@ export const submitFlags = {
   }),
 };
 
-/** --body FILE|-: exclusive with the flags that make the body. */
-export const bodyFlag = (bodyFields: string[]) =>
-  Flags.string({
+/**
+ * The flags every render command has besides its body flags: --wait, --idempotency-key,
+ * --body FILE|- (exclusive with `bodyFields`, the flags that make the body), the follow flags
+ * and the API flags.
+ */
+export const renderFlags = (bodyFields: string[]) => ({
+  ...submitFlags,
+  body: Flags.string({
     summary: "Send this JSON body as it is (FILE, or - for stdin) instead of building one from flags.",
     helpValue: "FILE|-",
     exclusive: bodyFields,
-  });
+  }),
+  ...followFlags,
+  ...apiFlags,
+});
 
 export interface FollowFlags extends ApiFlags {
   output?: string;
@@ -155,6 +168,19 @@ export abstract class FollowCommand extends BaseCommand {
     } finally {
       presenter.stop();
     }
+  }
+
+  /**
+   * The body from --body when given (sent as it is to `endpoint`), else from `build` (the
+   * command's flags, checked); then submits and follows.
+   */
+  protected async submitRender(
+    endpoint: RenderEndpoint,
+    flags: SubmitFlags & { body?: string },
+    build: () => RenderSubmission | Promise<RenderSubmission>,
+  ): Promise<RenderResult> {
+    const submission = flags.body !== undefined ? await bodySubmission(endpoint, flags.body) : await build();
+    return this.submitAndFollow(submission, flags);
   }
 
   /** Submits (one idempotency key for every retry), then follows when asked. */
