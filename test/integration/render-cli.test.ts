@@ -6,46 +6,14 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type CliResult, expectNoFullKey, type RunOptions, runCli, useTempConfig } from "../helpers/cli.js";
-import { useEmulator } from "../helpers/emulator.js";
+import { describe, expect, it } from "vitest";
+import { ndjson, useRenderCli } from "../helpers/render-cli.js";
 
-const emulator = useEmulator({ renderDurationMs: 300 });
-const config = useTempConfig();
-/** A fresh key per test: the render route allows 10 submissions a minute per key. */
-let testKey: string;
-beforeEach(() => {
-  testKey = emulator().createKey();
-});
-afterEach(() => {
-  emulator().clearFaults();
-});
-
-const key = () => testKey;
-
-/** The CLI with the emulator's key in GIGAREELS_API_KEY and --base-url pointing at it. */
-async function cli(args: string[], options: RunOptions = {}): Promise<CliResult> {
-  const r = await runCli([...args, "--base-url", emulator().url], {
-    timeoutMs: 60_000,
-    ...options,
-    // NODE_ENV=test (vitest's) makes oclif warn about unparsed commands after a parse error
-    env: { GIGAREELS_CONFIG_DIR: config.dir, GIGAREELS_API_KEY: key(), NODE_ENV: undefined, ...options.env },
-  });
-  expectNoFullKey(r.stdout + r.stderr, key());
-  return r;
-}
+const { emulator, config, cli } = useRenderCli({ renderDurationMs: 300 });
 
 const renderPosts = () =>
   emulator().requests.filter((r) => r.method === "POST" && r.path.startsWith("/api/render"));
 const statusGets = (id: string) => emulator().requests.filter((r) => r.path === `/api/render/status/${id}`);
-
-/** NDJSON lines of stdout, each parsed. */
-function events(stdout: string): Array<Record<string, unknown>> {
-  return stdout
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 const VIDEO = "https://example.com/video.mp4";
 
@@ -385,7 +353,7 @@ describe("render --wait: trouble on the way", () => {
     });
     const r = await cli(["render", "Throttled", "--wait", "--json"]);
     expect(r.code, r.stderr).toBe(0);
-    const ev = events(r.stdout);
+    const ev = ndjson(r.stdout);
     const id = ev[0]!.renderId as string;
     const gets = statusGets(id);
     const limited = gets.filter((g) => g.status === 429);
@@ -406,7 +374,7 @@ describe("render --wait: trouble on the way", () => {
     emulator().addFault({ route: "/api/render/status/*", times: 1, fault: { kind: "reset-before" } });
     const r = await cli(["render", "Outage", "--wait", "--max-outage", "1m", "--json"]);
     expect(r.code, r.stderr).toBe(0);
-    const ev = events(r.stdout);
+    const ev = ndjson(r.stdout);
     const retries = ev.filter((e) => e.type === "retry");
     expect(retries.map((e) => e.reason)).toEqual(["server_error", "server_error", "connection_error"]);
     expect(retries.map((e) => e.attempt)).toEqual([1, 2, 3]);
@@ -427,7 +395,7 @@ describe("render --wait: trouble on the way", () => {
     emulator().addFault({ route: "/api/render/status/*", times: 2, fault: { kind: "html" } });
     const r = await cli(["render", "Proxy", "--wait", "--json"]);
     expect(r.code, r.stderr).toBe(0);
-    const ev = events(r.stdout);
+    const ev = ndjson(r.stdout);
     expect(ev.filter((e) => e.type === "retry").length).toBe(2);
     expect(ev.at(-1)!.type).toBe("done");
   });
@@ -444,7 +412,7 @@ describe("render --wait: trouble on the way", () => {
     emulator().setNextRenderOutcome("error", { error: "Out of credits" });
     const r = await cli(["render", "Forbidden", "--wait", "--json"]);
     expect(r.code).toBe(6);
-    const ev = events(r.stdout);
+    const ev = ndjson(r.stdout);
     expect(ev[0]!.type).toBe("submitted");
     expect(ev.at(-2)).toMatchObject({ type: "error", status: "error", message: "Out of credits" });
     expect(ev.at(-1)).toMatchObject({ error: { code: "render_failed", exitCode: 6 } });
@@ -460,6 +428,6 @@ describe("render --wait: trouble on the way", () => {
     expect(r.stderr).toContain(`Resume with: gigareels watch ${id} --base-url ${emulator().url}`);
     const j = await cli(["watch", id, "--timeout", "1s", "--json"]);
     expect(j.code).toBe(7);
-    expect(events(j.stdout).at(-1)).toMatchObject({ error: { code: "deadline_exceeded", exitCode: 7 } });
+    expect(ndjson(j.stdout).at(-1)).toMatchObject({ error: { code: "deadline_exceeded", exitCode: 7 } });
   });
 });

@@ -6,47 +6,17 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type CliResult, expectNoFullKey, type RunOptions, runCli, useTempConfig } from "../helpers/cli.js";
-import { api, SAMPLE_BODIES, useEmulator } from "../helpers/emulator.js";
+import { describe, expect, it } from "vitest";
+import { api, SAMPLE_BODIES } from "../helpers/emulator.js";
+import { ndjson, useRenderCli } from "../helpers/render-cli.js";
 
 const SIZE = 1024 * 1024 + 4321;
-const emulator = useEmulator({ renderDurationMs: 300, outputSizeBytes: SIZE });
-const config = useTempConfig();
-let testKey: string;
-beforeEach(() => {
-  testKey = emulator().createKey();
-});
-afterEach(() => {
-  emulator().clearFaults();
-});
-
-async function cli(args: string[], options: RunOptions = {}): Promise<CliResult> {
-  const r = await runCli([...args, "--base-url", emulator().url], {
-    timeoutMs: 60_000,
-    ...options,
-    env: {
-      GIGAREELS_CONFIG_DIR: config.dir,
-      GIGAREELS_API_KEY: testKey,
-      NODE_ENV: undefined,
-      ...options.env,
-    },
-  });
-  expectNoFullKey(r.stdout + r.stderr, testKey);
-  return r;
-}
+const { emulator, config, key, cli } = useRenderCli({ renderDurationMs: 300, outputSizeBytes: SIZE });
 
 async function submit(): Promise<string> {
-  const res = await api(emulator(), "/api/render", { json: SAMPLE_BODIES["/api/render"], key: testKey });
+  const res = await api(emulator(), "/api/render", { json: SAMPLE_BODIES["/api/render"], key: key() });
   expect(res.status).toBe(200);
   return ((await res.json()) as { renderId: string }).renderId;
-}
-
-function events(stdout: string): Array<Record<string, unknown>> {
-  return stdout
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** The documented NDJSON event shapes (README "render and watch"). */
@@ -86,7 +56,7 @@ describe("gigareels watch", () => {
     const r = await cli(["watch", id, "--json", "--output", out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe("");
-    const ev = events(r.stdout);
+    const ev = ndjson(r.stdout);
     for (const e of ev) {
       expectDocumented(e);
       expect(e.renderId).toBe(id);
@@ -185,7 +155,7 @@ describe("gigareels watch", () => {
 
     const second = await cli(["watch", id, "--output", out, "--json"]);
     expect(second.code, second.stderr).toBe(0);
-    const done = events(second.stdout).at(-1)!;
+    const done = ndjson(second.stdout).at(-1)!;
     expect(done).toMatchObject({ type: "download", phase: "done", bytes: SIZE, resumedFrom: HALF });
     const ranged = emulator().requests.filter((r) => r.path === `/files/${id}.mp4` && r.headers.range);
     expect(ranged.at(-1)!.headers.range).toBe(`bytes=${HALF}-`);
