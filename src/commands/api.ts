@@ -32,16 +32,19 @@ Exit codes: 0 for a 2xx answer; 2 for 400/422 and usage mistakes; 4 for 401/403 
     },
   ];
 
+  static override usage = [
+    "<%= command.id %> [METHOD] PATH [-F KEY=VALUE...] [-f KEY=VALUE...] [-H 'NAME: VALUE'...] [--input FILE] [-i] [--json] [--profile NAME] [--local | --base-url URL]",
+  ];
+
+  // Two positions for `[METHOD] PATH`: with one argument it is the path.
   static override args = {
-    first: Args.string({
-      name: "METHOD|PATH",
-      description: "The HTTP method (when a PATH follows), else the path, e.g. /api/me",
+    method: Args.string({
+      description: "GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS, followed by PATH; or PATH alone",
       required: true,
       // oclif would otherwise read piped stdin as a missing argument; stdin belongs to --input -
       ignoreStdin: true,
     }),
-    second: Args.string({
-      name: "PATH",
+    path: Args.string({
       description: "The path below the base URL, e.g. /api/render",
       ignoreStdin: true,
     }),
@@ -81,8 +84,8 @@ Exit codes: 0 for a 2xx answer; 2 for 400/422 and usage mistakes; 4 for 401/403 
     const client = apiClient(flags, this.config.version);
     const { result, raw } = await runApi(
       {
-        first: args.first,
-        second: args.second,
+        first: args.method,
+        second: args.path,
         fields: flags.field,
         rawFields: flags["raw-field"],
         headers: flags.header,
