@@ -10,7 +10,7 @@ import { startCallbackServer } from "../auth/callback-server.js";
 import { exitCodeFor } from "../cli/exit-codes.js";
 import { credentialsPath, readProfileOffline, resolveApiKey } from "../credentials/index.js";
 import { CREDENTIALS_FILE, interpret } from "../credentials/file-store.js";
-import { KeychainFailure, keychainAccounts } from "../credentials/keychain.js";
+import { KeychainFailure, type KeytarLike, keychainAccounts } from "../credentials/keychain.js";
 import { describeKeyProblem, hasSurroundingWhitespace, maskKey } from "../credentials/key-format.js";
 import type { ResolvedKey } from "../credentials/types.js";
 import { type Check, type CheckId, TITLES } from "./types.js";
@@ -212,6 +212,8 @@ export async function checkKeychain(options: {
   env: NodeJS.ProcessEnv;
   found: ResolvedKey | null;
   keychainTimeoutMs?: number;
+  /** For tests: a keytar stand-in. */
+  keytar?: KeytarLike;
 }): Promise<Check> {
   const store = options.env.GIGAREELS_CREDENTIAL_STORE?.trim().toLowerCase();
   if (store === "file") return check("keychain", "skip", "Not used: GIGAREELS_CREDENTIAL_STORE=file");
@@ -224,7 +226,7 @@ export async function checkKeychain(options: {
     options.found?.source === "keychain" || record?.keyLocation === "keychain" || store === "keychain";
   const timeoutMs = options.keychainTimeoutMs;
   try {
-    const accounts = await keychainAccounts({ keychainTimeoutMs: timeoutMs });
+    const accounts = await keychainAccounts({ keychainTimeoutMs: timeoutMs, keytar: options.keytar });
     return check(
       "keychain",
       "pass",
@@ -243,6 +245,11 @@ export async function checkKeychain(options: {
       fix = `Unlock the keyring (log in to the desktop session), ${fileFallback}`;
     } else if (/lock/i.test(err.reason)) {
       detail = `The keyring is locked (${err.reason})`;
+      fix = `Unlock it (your desktop's keyring app, or log in to the desktop session), ${fileFallback}`;
+    } else if (/killed \(SIG(SEGV|ABRT)\)/.test(err.reason)) {
+      // Seen with gnome-keyring: a locked keyring whose unlock prompt cannot open (no display)
+      // makes libsecret crash in keytar's helper process.
+      detail = `The keychain module crashed (${err.reason}): the keyring is probably locked and could not ask for its password`;
       fix = `Unlock it (your desktop's keyring app, or log in to the desktop session), ${fileFallback}`;
     } else if (err.kind === "missing") {
       detail = `Not available: ${err.reason} (keytar, the optional keychain module, is missing)`;
