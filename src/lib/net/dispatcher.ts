@@ -1,6 +1,6 @@
 /**
- * The API requests that go through a proxy: undici's EnvHttpProxyAgent as the dispatcher of
- * Node's own fetch (the SDK transport; downloads use a tunnel, see ./tunnel.ts). undici is
+ * The API requests that go through a proxy: undici's fetch with its EnvHttpProxyAgent as the
+ * dispatcher (the SDK transport; downloads use a tunnel, see ./tunnel.ts). undici is
  * loaded here only, and only when ./proxy.ts says a request needs a proxy: a process with no
  * proxy variable, or talking to loopback, never loads it.
  *
@@ -51,8 +51,10 @@ function rethrow(err: unknown, proxy: ProxyChoice, url: URL): never {
 }
 
 /**
- * A fetch that sends each request through the proxy its URL needs (globalThis.fetch with
- * the agent as dispatcher), or directly. The environment is read on every request.
+ * A fetch that sends each request through the proxy its URL needs, or directly (the global
+ * fetch). The environment is read on every request. A proxied request goes through undici's
+ * own fetch with the agent as dispatcher: an agent from the undici package handed to Node's
+ * built-in fetch works only while both are the same major version (Node 24 ships undici 7).
  */
 export function proxyAwareFetch(env: NodeJS.ProcessEnv = process.env): FetchFn {
   return async (input, init) => {
@@ -65,8 +67,19 @@ export function proxyAwareFetch(env: NodeJS.ProcessEnv = process.env): FetchFn {
     } catch (err) {
       throw proxyUnreachable(proxy, `the proxy URL is not usable (${(err as Error).message})`, err);
     }
+    const { fetch } = await import("undici");
+    // API bodies are small JSON or form text: read whole, so no stream crosses the two fetches.
+    const body = input.body ? new Uint8Array(await input.arrayBuffer()) : undefined;
     try {
-      return await globalThis.fetch(input, { ...init, dispatcher } as RequestInit);
+      const res = await fetch(input.url, {
+        method: input.method,
+        headers: [...input.headers],
+        body,
+        redirect: input.redirect,
+        signal: input.signal,
+        dispatcher,
+      });
+      return res as unknown as Response;
     } catch (err) {
       rethrow(err, proxy, url);
     }
