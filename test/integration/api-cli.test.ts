@@ -182,7 +182,13 @@ describe("gigareels api: errors and exit codes", () => {
     expect(malformed.code).toBe(4);
     expect(malformed.stderr).toMatch(/Invalid API key: .*nothing was sent/);
     expect(since(n)).toHaveLength(0);
-    const none = await gr(["api", "/api/me"], { GIGAREELS_API_KEY: undefined });
+    // No D-Bus: the machine's own keyring may hold a "default" item.
+    const none = await gr(["api", "/api/me"], {
+      GIGAREELS_API_KEY: undefined,
+      DBUS_SESSION_BUS_ADDRESS: undefined,
+      DISPLAY: undefined,
+      XDG_RUNTIME_DIR: undefined,
+    });
     expect(none.code).toBe(4);
     expect(none.stderr).toMatch(/^Error: No API key found/);
   });
