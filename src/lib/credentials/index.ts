@@ -352,12 +352,12 @@ export async function saveCredentials(
 }
 
 /**
- * Updates a profile's metadata in credentials.json (keyId, account, baseUrl) without
+ * Updates a profile's metadata in credentials.json (keyId, account, baseUrl, createdAt) without
  * touching the key, e.g. after `status` fetched the account. Throws ProfileNotFoundError.
  */
 export async function updateProfileMetadata(
   profile: string,
-  patch: { keyId?: string; account?: Account; baseUrl?: string },
+  patch: { keyId?: string; account?: Account; baseUrl?: string; createdAt?: string },
   options: CredentialStoreOptions = {},
 ): Promise<ProfileSummary> {
   validateProfileName(profile);
@@ -367,6 +367,7 @@ export async function updateProfileMetadata(
     if (patch.keyId !== undefined) rec.keyId = patch.keyId;
     if (patch.account !== undefined) rec.account = patch.account;
     if (patch.baseUrl !== undefined) rec.baseUrl = patch.baseUrl;
+    if (patch.createdAt !== undefined) rec.createdAt = patch.createdAt;
     return { next: data, result: summarize(profile, rec, data.activeProfile) };
   });
 }
