@@ -554,6 +554,7 @@ export function describeOrigin(found: { source: KeySource | null; origin: string
   }
 }
 
+/** As auth/services.ts's withoutKeyVars, which cannot be imported here: that module loads the SDK client (ky). */
 function withoutKeyVars(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { GIGAREELS_API_KEY: _k, GIGAREELS_API_KEY_FILE: _f, ...rest } = env;
   return rest;
