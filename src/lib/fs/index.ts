@@ -14,11 +14,16 @@
  *     await writeFileAtomic(join(dir, "budget.json"), JSON.stringify(state), { mode: 0o600 });
  *   });
  */
-import { randomBytes } from "node:crypto";
 import { constants as fsc } from "node:fs";
 import { chmod, lstat, mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { homedir, hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
+
+/** node:crypto takes milliseconds to load: only writers need it, so readers (status --offline) skip it. */
+async function randomHex(bytes: number): Promise<string> {
+  const { randomBytes } = await import("node:crypto");
+  return randomBytes(bytes).toString("hex");
+}
 
 /** The config folder: GIGAREELS_CONFIG_DIR, else ~/.gigareels. */
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -60,7 +65,7 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const mode = options.mode ?? 0o600;
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${await randomHex(6)}.tmp`);
   let renamed = false;
   try {
     const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, mode);
@@ -177,7 +182,7 @@ async function acquireLock(lockPath: string, options: FileLockOptions): Promise<
   const timeoutMs = options.timeoutMs ?? 10_000;
   const staleMs = options.staleMs ?? 30_000;
   const maxSleep = Math.max(2, options.maxSleepMs ?? 50);
-  const token = `${process.pid}-${randomBytes(8).toString("hex")}`;
+  const token = `${process.pid}-${await randomHex(8)}`;
   const deadline = Date.now() + timeoutMs;
   const info: LockInfo = { pid: process.pid, host: hostname(), token, at: Date.now() };
   for (;;) {
