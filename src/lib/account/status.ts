@@ -177,8 +177,6 @@ interface Found {
   /** The key itself (online, and offline for environment keys). */
   key?: string;
   raw?: string;
-  /** Offline keychain keys: credentials.json says so; the item was not read. */
-  unverified?: boolean;
 }
 
 export async function status(options: StatusOptions = {}): Promise<StatusReport> {
@@ -390,7 +388,8 @@ async function findKey(
     if (record.keyLocation === "file") {
       return record.keyInFile ? { source: "file", origin: ctx.file.path, masked } : null;
     }
-    return { source: "keychain", origin: keychainOrigin(c.profile), masked, unverified: true };
+    // The item itself is not read: credentials.json says it is there.
+    return { source: "keychain", origin: keychainOrigin(c.profile), masked };
   }
   // With a key in the environment, resolveApiKey returns before the keychain (also offline).
   const resolved: ResolvedKey | null = await resolveApiKey({
