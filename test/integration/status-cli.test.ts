@@ -8,21 +8,19 @@ import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { overallExitCode, type StatusReport } from "../../src/lib/account/status.js";
 import { saveCredentials } from "../../src/lib/credentials/index.js";
-import { type CliResult, expectNoFullKey, type RunOptions, runCli, tempConfigDir } from "../helpers/cli.js";
+import { type CliResult, expectNoFullKey, type RunOptions, runCli, useTempConfig } from "../helpers/cli.js";
 import { useEmulator } from "../helpers/emulator.js";
 import { describeKeyring, uniqueProfile } from "../helpers/keyring.js";
 
 const emulator = useEmulator({ rateLimits: false });
-let config: { dir: string; cleanup: () => void };
+const config = useTempConfig();
 let keys: string[];
 beforeEach(() => {
-  config = tempConfigDir();
   keys = [];
 });
-afterEach(() => config.cleanup());
 
 /** Stand-ins for servers the emulator does not play: a 403 and a captive portal's 200 HTML. */
 let forbidden: string;

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { formatStatus } from "../../src/lib/account/format.js";
 import {
   overallExitCode,
@@ -18,21 +18,19 @@ import {
   status,
 } from "../../src/lib/account/status.js";
 import { type KeytarLike, saveCredentials } from "../../src/lib/credentials/index.js";
-import { expectNoFullKey, tempConfigDir } from "../helpers/cli.js";
+import { expectNoFullKey, useTempConfig } from "../helpers/cli.js";
 import { startEmulator, useEmulator } from "../helpers/emulator.js";
 
 const emulator = useEmulator({ rateLimits: false });
-let config: { dir: string; cleanup: () => void };
+const config = useTempConfig();
 let keytar: FakeKeytar;
 /** Every full key a test used: none may appear in any report. */
 let keys: string[];
 
 beforeEach(() => {
-  config = tempConfigDir();
   keytar = new FakeKeytar();
   keys = [];
 });
-afterEach(() => config.cleanup());
 
 const DAY = 86_400_000;
 
@@ -89,10 +87,6 @@ async function store(
   );
 }
 
-function credentialsJson() {
-  return JSON.parse(readFileSync(join(config.dir, "credentials.json"), "utf8"));
-}
-
 /** A one-route server answering GET /api/me as told; returns its URL and a stop function. */
 async function stubServer(
   status: number,
@@ -126,7 +120,7 @@ describe("status: where the key comes from", () => {
     await store(key, "file");
     const r = await run();
     expect(r).toMatchObject({ version: 1, offline: false, ok: true, exitCode: 0, activeProfile: "default" });
-    expect(r.credentialsFile).toBe(join(config.dir, "credentials.json"));
+    expect(r.credentialsFile).toBe(config.credentialsFile());
     const p = r.profiles[0]!;
     expect(p).toMatchObject({
       profile: "default",
@@ -135,7 +129,7 @@ describe("status: where the key comes from", () => {
       key: {
         found: true,
         source: "file",
-        origin: join(config.dir, "credentials.json"),
+        origin: config.credentialsFile(),
         masked: `giga_****${key.slice(-4)}`,
         id: emulator().keyInfo(key)!.id,
         ageDays: 0,
@@ -422,10 +416,10 @@ describe("status: what the server says", () => {
       createdAt: new Date(Date.now() - 10 * DAY),
     });
     await store(key, "file");
-    const before = credentialsJson().profiles.default;
+    const before = config.profile();
     expect(before.account).toBeUndefined();
     await run();
-    const after = credentialsJson().profiles.default;
+    const after = config.profile();
     expect(after.account).toMatchObject({ email: "kept@example.com", name: "Kept" });
     expect(after.keyId).toBe(emulator().keyInfo(key)!.id);
     expect(after.createdAt).toBe(emulator().keyInfo(key)!.createdAt);
@@ -573,7 +567,7 @@ describe("status --offline", () => {
   });
 
   it("a broken credentials.json does not hide the environment's key", async () => {
-    writeFileSync(join(config.dir, "credentials.json"), "{ not json");
+    writeFileSync(config.credentialsFile(), "{ not json");
     const key = newKey();
     const r = await run({ offline: true, env: { GIGAREELS_API_KEY: key } });
     expect(r.exitCode).toBe(0);

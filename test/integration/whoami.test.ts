@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { formatWhoami, whoami } from "../../src/lib/account/whoami.js";
 import { saveCredentials } from "../../src/lib/credentials/index.js";
 import {
@@ -17,18 +17,16 @@ import {
   expectNoFullKey,
   type RunOptions,
   runCli,
-  tempConfigDir,
+  useTempConfig,
 } from "../helpers/cli.js";
 import { useEmulator } from "../helpers/emulator.js";
 
 const emulator = useEmulator({ rateLimits: false });
-let config: { dir: string; cleanup: () => void };
+const config = useTempConfig();
 let keys: string[];
 beforeEach(() => {
-  config = tempConfigDir();
   keys = [];
 });
-afterEach(() => config.cleanup());
 
 function key(options?: Parameters<ReturnType<typeof emulator>["createKey"]>[0]): string {
   const k = emulator().createKey(options);
