@@ -464,7 +464,7 @@ describe("status: common mistakes", () => {
   it("an http base URL outside loopback: a warning, the key is not sent, exit 2", async () => {
     const r = await run({ env: { GIGAREELS_API_KEY: newKey() }, baseUrl: "http://api.example.com" });
     expect(r.profiles[0]).toMatchObject({
-      check: { result: "error", reason: "insecure-base-url" },
+      check: { result: "error", reason: "invalid-base-url" },
       exitCode: 2,
     });
     expect(r.profiles[0]!.warnings.map((w) => w.code)).toContain("base-url-http");

@@ -97,7 +97,7 @@ export interface CheckStatus {
   httpStatus: number | null;
   /**
    * rejected: unauthorized | forbidden | malformed-key; unreachable: dns | refused | timeout |
-   * tls | reset | network | server-error | not-json | redirect; error: insecure-base-url |
+   * tls | reset | network | server-error | not-json | redirect; error: invalid-base-url |
    * rate-limited | http-error | unexpected; skipped: offline | no-key.
    */
   reason: string | null;
@@ -345,7 +345,7 @@ async function profileStatus(c: Candidate, ctx: Context): Promise<ProfileStatus>
     entry.check = {
       ...entry.check,
       result: "error",
-      reason: "insecure-base-url",
+      reason: "invalid-base-url",
       message: (baseUrlError as Error).message,
     };
     entry.fix = (baseUrlError as { suggestions?: string[] }).suggestions ?? [];
