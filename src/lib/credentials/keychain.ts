@@ -6,7 +6,6 @@
  */
 
 import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
 
 export const KEYCHAIN_SERVICE = "gigareels";
 export const DEFAULT_KEYCHAIN_TIMEOUT_MS = 3000;
@@ -74,9 +73,9 @@ process.stdin.on("end", async () => {
 });
 `;
 
-function isSingleExecutable(): boolean {
+function isSingleExecutable(require: NodeJS.Require): boolean {
   try {
-    const sea = createRequire(import.meta.url)("node:sea") as { isSea?: () => boolean };
+    const sea = require("node:sea") as { isSea?: () => boolean };
     return sea.isSea?.() === true;
   } catch {
     return false;
@@ -143,9 +142,11 @@ function childKeytar(keytarPath: string): KeytarLike {
 }
 
 async function importKeytar(): Promise<KeytarLike> {
-  if (!isSingleExecutable()) {
+  // node:module is loaded here, not at start-up: `status --offline` never needs it.
+  const require = (await import("node:module")).createRequire(import.meta.url);
+  if (!isSingleExecutable(require)) {
     // Resolving finds the package without loading the native module.
-    return childKeytar(createRequire(import.meta.url).resolve("keytar"));
+    return childKeytar(require.resolve("keytar"));
   }
   // Seam for the standalone binary (issue 8): its entry sets this loader, which dlopens keytar's
   // native module from the binary's SEA asset via a private temporary folder
