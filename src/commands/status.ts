@@ -2,7 +2,7 @@ import { Flags } from "@oclif/core";
 import { formatStatus } from "../lib/account/format.js";
 import { type StatusReport, status } from "../lib/account/status.js";
 import { BaseCommand } from "../lib/cli/base-command.js";
-import { baseUrlFlag, profileFlag } from "../lib/cli/flags.js";
+import { baseUrlFlag, baseUrlFrom, localFlag, profileFlag } from "../lib/cli/flags.js";
 import { decorationsAllowed } from "../lib/cli/output.js";
 
 export default class Status extends BaseCommand {
@@ -35,6 +35,7 @@ Exit codes: 0 the key works (offline: a key was found), 4 no key or the key was 
       summary: "Do not check the key: read only local state (no network, no keychain).",
     }),
     "base-url": baseUrlFlag,
+    local: localFlag,
   };
 
   async run(): Promise<StatusReport> {
@@ -43,7 +44,7 @@ Exit codes: 0 the key works (offline: a key was found), 4 no key or the key was 
       profile: flags.profile,
       all: flags.all,
       offline: flags.offline,
-      baseUrl: flags["base-url"],
+      baseUrl: baseUrlFrom(flags),
       signal: this.signal,
       client: { userAgent: `gigareels-cli/${this.config.version}` },
     });

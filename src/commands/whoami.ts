@@ -1,6 +1,6 @@
 import { formatWhoami, whoami } from "../lib/account/whoami.js";
 import { BaseCommand } from "../lib/cli/base-command.js";
-import { baseUrlFlag, profileFlag } from "../lib/cli/flags.js";
+import { baseUrlFlag, baseUrlFrom, localFlag, profileFlag } from "../lib/cli/flags.js";
 import { isTerminal } from "../lib/cli/output.js";
 import type { Me } from "../lib/sdk/types.js";
 
@@ -20,13 +20,14 @@ Exit codes: 4 no key or the key was rejected, 5 the API cannot be reached.`;
   static override flags = {
     profile: profileFlag,
     "base-url": baseUrlFlag,
+    local: localFlag,
   };
 
   async run(): Promise<Me> {
     const { flags } = await this.parse(Whoami);
     const me = await whoami({
       profile: flags.profile,
-      baseUrl: flags["base-url"],
+      baseUrl: baseUrlFrom(flags),
       signal: this.signal,
       client: { userAgent: `gigareels-cli/${this.config.version}` },
     });
