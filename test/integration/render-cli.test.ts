@@ -166,7 +166,15 @@ describe("render: values are checked before sending", () => {
 
   it("without a key: exit 4 and nothing sent", async () => {
     const before = renderPosts().length;
-    const r = await cli(["render", "x"], { env: { GIGAREELS_API_KEY: undefined } });
+    // No D-Bus: the machine's own keyring may hold a "default" item.
+    const r = await cli(["render", "x"], {
+      env: {
+        GIGAREELS_API_KEY: undefined,
+        DBUS_SESSION_BUS_ADDRESS: undefined,
+        DISPLAY: undefined,
+        XDG_RUNTIME_DIR: undefined,
+      },
+    });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("Run gigareels login");
     expect(renderPosts().length).toBe(before);
