@@ -1,11 +1,4 @@
-/**
- * `status` in-process (src/lib/account/status.ts) against the emulator and small stand-in
- * servers: every source of a key, each server outcome (valid, 401, 403, unreachable for DNS,
- * refused, timeout and TLS, HTML answers), --offline, --all, key age and the rotation
- * reminder, the common mistakes, and the masks (no report, JSON or human, holds a full key).
- */
-import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -20,6 +13,7 @@ import {
 import { type KeytarLike, saveCredentials } from "../../src/lib/credentials/index.js";
 import { expectNoFullKey, useTempConfig } from "../helpers/cli.js";
 import { startEmulator, useEmulator } from "../helpers/emulator.js";
+import { createTestCa } from "../helpers/tls-ca.js";
 
 const emulator = useEmulator({ rateLimits: false });
 const config = useTempConfig();
@@ -337,35 +331,9 @@ describe("status: what the server says", () => {
   });
 
   it("a certificate the system does not trust: unreachable, reason tls", async () => {
-    const dir = config.dir;
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        join(dir, "tls-key.pem"),
-        "-out",
-        join(dir, "tls-cert.pem"),
-        "-days",
-        "1",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-      ],
-      { stdio: "ignore" },
-    );
-    const tls = await startEmulator({
-      port: 0,
-      tls: {
-        key: readFileSync(join(dir, "tls-key.pem"), "utf8"),
-        cert: readFileSync(join(dir, "tls-cert.pem"), "utf8"),
-      },
-    });
+    // A certificate from a test CA that is not in NODE_EXTRA_CA_CERTS here.
+    const ca = createTestCa();
+    const tls = await startEmulator({ port: 0, tls: ca.tls });
     try {
       keys.push(tls.keys[0]!);
       const r = await run({ env: { GIGAREELS_API_KEY: tls.keys[0]!, GIGAREELS_BASE_URL: tls.url } });
@@ -375,6 +343,7 @@ describe("status: what the server says", () => {
       expect(formatStatus(r)).toContain("the TLS handshake failed");
     } finally {
       await tls.stop();
+      ca.cleanup();
     }
   });
 
