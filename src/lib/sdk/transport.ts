@@ -445,6 +445,16 @@ export class Transport {
     const signal = options.signal;
     const started = Date.now();
     const deadline = started + deadlineMs;
+    /** Full-jitter capped exponential backoff for a retry, never below the minimum gap. */
+    const backoff = (retry: number): number =>
+      Math.max(
+        backoffDelayMs(retry, {
+          baseMs: tuning.baseDelayMs ?? DEFAULT_BACKOFF_BASE_MS,
+          capMs: tuning.maxDelayMs ?? DEFAULT_BACKOFF_CAP_MS,
+          random: tuning.random,
+        }),
+        minGap,
+      );
 
     throwIfAborted(signal);
     const baseUrl = await this.baseUrl();
@@ -545,14 +555,7 @@ export class Transport {
           delay = Math.max(wait.ms + 20, minGap);
           why = `status ${res.status}; server asked ${formatMs(wait.ms)} via ${wait.source}`;
         } else {
-          delay = Math.max(
-            backoffDelayMs(attempt, {
-              baseMs: tuning.baseDelayMs ?? DEFAULT_BACKOFF_BASE_MS,
-              capMs: tuning.maxDelayMs ?? DEFAULT_BACKOFF_CAP_MS,
-              random: tuning.random,
-            }),
-            minGap,
-          );
+          delay = backoff(attempt);
           why = `status ${res.status}; backoff`;
         }
         if (Date.now() + delay >= deadline) {
@@ -572,14 +575,7 @@ export class Transport {
           if (!retryable) this.#log(`not retrying ${method} ${url}: not safe to repeat`);
           throw f;
         }
-        delay = Math.max(
-          backoffDelayMs(attempt, {
-            baseMs: tuning.baseDelayMs ?? DEFAULT_BACKOFF_BASE_MS,
-            capMs: tuning.maxDelayMs ?? DEFAULT_BACKOFF_CAP_MS,
-            random: tuning.random,
-          }),
-          minGap,
-        );
+        delay = backoff(attempt);
         why = `${f.code}; backoff`;
         if (Date.now() + delay >= deadline) {
           this.#log(`not retrying: waiting ${formatMs(delay)} would pass the overall deadline`);
