@@ -54,6 +54,12 @@ const errors = tableAfter("Errors (JSON body").map(([status, body]) => ({
   status: Number(status),
   body: JSON.parse(code(body!)) as { error: string },
 }));
+/** Part B: "An unknown id answers 404 `{"error": "Render not found"}`" (the sentence wraps). */
+const unknownId = (() => {
+  const m = /unknown id answers (\d{3})\s+`(\{[^`]+\})`/.exec(doc);
+  if (!m) throw new Error("the contract no longer says what an unknown render id answers");
+  return { status: Number(m[1]), body: JSON.parse(m[2]!) as { error: string } };
+})();
 const limits = tableAfter("Rate limits per key").map(([endpoint, min, hour, day]) => ({
   path: code(endpoint!),
   minute: Number(min),
@@ -66,6 +72,7 @@ describe("the contract document parses", () => {
     expect(endpoints.map((e) => e.path)).toContain("/api/render/status/{renderId}");
     expect(errors.map((e) => e.status)).toEqual([401, 403, 429]);
     expect(limits).toHaveLength(3);
+    expect(unknownId.status).toBe(404);
     for (const l of limits) expect([l.minute, l.hour, l.day].every(Number.isInteger)).toBe(true);
   });
 });
@@ -129,6 +136,20 @@ describe("the emulator follows the contract", () => {
     }
     expect(res.status).toBe(status);
     expect(await res.json()).toEqual(body);
+  });
+
+  it("answers an unknown render id with part B's body, word for word, also for another account's render", async () => {
+    const res = await api(emu(), "/api/render/status/rnd_does_not_exist", { key: emu().createKey() });
+    expect(res.status).toBe(unknownId.status);
+    expect(await res.json()).toEqual(unknownId.body);
+
+    const owner = emu().createKey({ email: "owner@example.com" });
+    const created = await api(emu(), "/api/render", { key: owner, json: SAMPLE_BODIES["/api/render"] });
+    const { renderId } = (await created.json()) as { renderId: string };
+    const stranger = emu().createKey({ email: "stranger@example.com" });
+    const other = await api(emu(), `/api/render/status/${renderId}`, { key: stranger });
+    expect(other.status).toBe(unknownId.status);
+    expect(await other.json()).toEqual(unknownId.body);
   });
 
   it.each(limits)("sends the published limits for $path", async ({ path, minute, hour, day }) => {
