@@ -82,6 +82,20 @@ describe("emulator: keys and authentication", () => {
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get("allow")).toBe("POST");
   });
+
+  it("a body over 1 MiB answers 413 with X-RateLimit-*, and the next request is answered normally", async () => {
+    const big = await api(emu(), "/api/render", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: `{"prompt":"${"x".repeat(2 * 1024 * 1024)}"}`,
+    });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toEqual({ error: "Request body too large" });
+    for (const h of ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"])
+      expect(big.headers.get(h), h).toMatch(/^\d+$/);
+    // The unread rest of the body must not poison a kept-alive connection for the next request.
+    for (let i = 0; i < 3; i++) expect((await api(emu(), "/api/me")).status).toBe(200);
+  });
 });
 
 describe("emulator: renders", () => {

@@ -44,6 +44,9 @@ describe("emulator: faults", () => {
     const plain = await api(emu(), "/api/render", { json: render });
     expect(plain.status).toBe(status);
     expect(plain.headers.get("retry-after")).toBeNull();
+    // An error of the API itself still carries X-RateLimit-*, as every answer does.
+    for (const h of ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"])
+      expect(plain.headers.get(h), h).toMatch(/^\d+$/);
     expect(((await plain.json()) as { error: string }).error).toBeTruthy();
     const again = await api(emu(), "/api/render", { json: render });
     expect(again.status).toBe(status);

@@ -157,7 +157,10 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
         if (res.destroyed) return;
         break;
       case "status": {
-        const headers: Record<string, string> = {};
+        // An error of the API itself: it carries X-RateLimit-* like every answer (without counting).
+        const headers: Record<string, string> = {
+          ...ctx.limiter.peek(token ?? "anonymous", rateGroupFor(method, path)),
+        };
         if (fault.retryAfterSeconds !== undefined) headers["retry-after"] = String(fault.retryAfterSeconds);
         send(
           req,
@@ -209,7 +212,15 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
       body = await readBody(req);
     } catch (err) {
       if (err instanceof BodyTooLargeError) {
-        send(req, res, apiError(413, "Request body too large"));
+        // The rest of the body is never read, so the connection cannot carry another request.
+        send(
+          req,
+          res,
+          apiError(413, "Request body too large", {
+            ...ctx.limiter.peek(token ?? "anonymous", rateGroupFor(method, path)),
+            connection: "close",
+          }),
+        );
         return;
       }
       throw err;
