@@ -1,8 +1,10 @@
 /** Emulator building blocks with a fake clock: MP4 layout, ranges, rate windows, render states, OAuth helpers. */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FaultList, routeMatches } from "../../src/lib/emulator/faults.js";
 import { fingerprint, IdempotencyStore } from "../../src/lib/emulator/idempotency.js";
-import { KeyStore } from "../../src/lib/emulator/keys.js";
+import { isKeyFormat, KeyStore, maskForLog, redactForLog } from "../../src/lib/emulator/keys.js";
 import { MIN_MP4_SIZE, Mp4File, parseRange } from "../../src/lib/emulator/mp4.js";
 import { isLoopbackRedirect, OAuthServer, s256 } from "../../src/lib/emulator/oauth.js";
 import { LIMITS, RateLimiter, rateGroupFor } from "../../src/lib/emulator/rate-limit.js";
@@ -12,6 +14,42 @@ function clock(start = 1_700_000_000_000) {
   let t = start;
   return { now: () => t, advance: (ms: number) => (t += ms) };
 }
+
+describe("the emulator stands alone", () => {
+  const dir = join(import.meta.dirname, "../../src/lib/emulator");
+  const imports = readdirSync(dir)
+    .filter((f) => f.endsWith(".ts"))
+    .flatMap((f) =>
+      [...readFileSync(join(dir, f), "utf8").matchAll(/\bfrom\s+"([^"]+)"|\bimport\(\s*"([^"]+)"/g)].map(
+        (m) => ({ file: f, spec: (m[1] ?? m[2])! }),
+      ),
+    );
+
+  it("imports nothing from the client side (only node:, its own files and the neutral fs helpers)", () => {
+    expect(imports.length).toBeGreaterThan(10);
+    const foreign = imports.filter(
+      ({ spec }) => !spec.startsWith("node:") && !spec.startsWith("./") && spec !== "../fs/index.js",
+    );
+    expect(foreign).toEqual([]);
+  });
+
+  it("checks the published key format and masks keys in its own log", () => {
+    const key = `giga_${"Ab1".repeat(10)}Zz`;
+    expect(isKeyFormat(key)).toBe(true);
+    for (const bad of [
+      ` ${key}`,
+      `${key}x`,
+      key.slice(0, -1),
+      `giga_${"A".repeat(31)}-`,
+      `GIGA_${"A".repeat(32)}`,
+    ])
+      expect(isKeyFormat(bad), JSON.stringify(bad)).toBe(false);
+    expect(maskForLog(key)).toBe(`giga_****${key.slice(-4)}`);
+    expect(redactForLog(`{"token":"${key}","k":"giga_abcd"}`)).toBe(
+      `{"token":"giga_****${key.slice(-4)}","k":"giga_****"}`,
+    );
+  });
+});
 
 describe("Mp4File", () => {
   it("has the requested size, starts with ftyp, and chunks of any range agree with the whole", () => {

@@ -1,11 +1,31 @@
 /** API keys and the accounts that own them. */
 import { randomBytes, randomUUID } from "node:crypto";
-import { isValidKeyFormat } from "../credentials/key-format.js";
 import type { EmulatorKey } from "./types.js";
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 export const DEMO_EMAIL = "demo@gigareels.local";
+
+/**
+ * The published key format (gigareels-api.md, part A), as the server reads it. The emulator
+ * shares no code with the client side (credentials, SDK), so that a misreading of the
+ * contract on either side shows in the tests instead of agreeing with itself.
+ */
+const KEY_FORMAT = /^giga_[A-Za-z0-9]{32}$/;
+
+export function isKeyFormat(key: string): boolean {
+  return KEY_FORMAT.test(key);
+}
+
+/** `giga_****` plus the last four characters: how the emulator's log shows a key. */
+export function maskForLog(key: string): string {
+  return key.length >= 12 ? `giga_****${key.slice(-4)}` : "giga_****";
+}
+
+/** Masks every key-looking part of a text before the emulator logs or stores it. */
+export function redactForLog(text: string): string {
+  return text.replace(/giga_[A-Za-z0-9]{4,}/g, maskForLog);
+}
 
 /** A random string of `length` ASCII letters and digits (no modulo bias). */
 export function randomAlphanumeric(length: number, alphabet = ALPHANUMERIC): string {
@@ -65,8 +85,7 @@ export class KeyStore {
     key: string,
     options: { createdAt?: Date; plan?: string; email?: string; name?: string; keyName?: string } = {},
   ): EmulatorKey {
-    if (!isValidKeyFormat(key))
-      throw new Error("An emulator key must be giga_ followed by 32 letters or digits");
+    if (!isKeyFormat(key)) throw new Error("An emulator key must be giga_ followed by 32 letters or digits");
     const account = this.account(options.email ?? DEMO_EMAIL, options.name);
     this.keyCounter++;
     const info: EmulatorKey = {
@@ -103,7 +122,7 @@ export class KeyStore {
   authenticate(header: string | undefined): EmulatorKey | undefined {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
     const key = match?.[1];
-    if (!key || !isValidKeyFormat(key)) return undefined;
+    if (!key || !isKeyFormat(key)) return undefined;
     const info = this.keys.get(key);
     return info && !info.revoked ? info : undefined;
   }

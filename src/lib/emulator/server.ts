@@ -5,10 +5,9 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
-import { maskKey, redactKeys } from "../credentials/key-format.js";
 import { apiError, BodyTooLargeError, html, json, page, parseForm, type Reply, readBody } from "./http.js";
 import { fingerprint, type IdempotencyStore, MAX_IDEMPOTENCY_KEY_LENGTH } from "./idempotency.js";
-import type { KeyStore } from "./keys.js";
+import { type KeyStore, maskForLog, redactForLog } from "./keys.js";
 import { Mp4File, parseRange } from "./mp4.js";
 import type { OAuthServer } from "./oauth.js";
 import { type RateGroup, type RateLimiter, rateGroupFor, rateLimitMessage } from "./rate-limit.js";
@@ -63,9 +62,9 @@ function logHeaders(req: IncomingMessage): Record<string, string> {
     const text = Array.isArray(value) ? value.join(", ") : (value ?? "");
     if (name === "authorization") {
       const m = /^(\S+)\s+(\S+)/.exec(text);
-      out[name] = m ? `${m[1]} ${maskKey(m[2])}` : "(redacted)";
+      out[name] = m ? `${m[1]} ${maskForLog(m[2])}` : "(redacted)";
     } else {
-      out[name] = redactKeys(text);
+      out[name] = redactForLog(text);
     }
   }
   return out;
@@ -108,7 +107,7 @@ function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
 export function createHandler(ctx: ServerContext) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     handle(ctx, req, res).catch((err: unknown) => {
-      if (ctx.verbose) process.stderr.write(`[emulator] handler error: ${redactKeys(String(err))}\n`);
+      if (ctx.verbose) process.stderr.write(`[emulator] handler error: ${redactForLog(String(err))}\n`);
       if (!res.headersSent && !res.destroyed) send(req, res, apiError(500, "Internal server error"));
     });
   };
@@ -133,7 +132,7 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
   const done = () => {
     entry.status = res.headersSent ? res.statusCode : 0;
     if (ctx.verbose) {
-      const who = token ? ` ${maskKey(token)}` : "";
+      const who = token ? ` ${maskForLog(token)}` : "";
       const status = entry.status || "(no answer)";
       process.stderr.write(`[emulator] ${method} ${path} ${status} ${Date.now() - started}ms${who}\n`);
     }
@@ -225,7 +224,7 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
       }
       throw err;
     }
-    entry.body = redactKeys(body);
+    entry.body = redactForLog(body);
   }
 
   const reply = await route(ctx, req, method, url, body);
