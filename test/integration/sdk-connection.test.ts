@@ -57,6 +57,27 @@ describe("connection failures", () => {
     expect(err.code).toBe("connection_error");
   });
 
+  it("a port fetch refuses (Fetch standard's bad ports, e.g. 6000) is said so, with the fix, and not retried", async () => {
+    const lines: string[] = [];
+    const c = new GigaReels({
+      apiKey: KEY,
+      baseUrl: "http://127.0.0.1:6000",
+      env,
+      maxRetries: 2,
+      debug: (l) => lines.push(l),
+    });
+    const err = await c.me().catch((e) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect(err.reason).toBe("blocked-port");
+    expect(err.message).toBe(
+      "Could not reach 127.0.0.1:6000 (GET /api/me): fetch never connects to this port (it is on the Fetch standard's list of blocked ports)",
+    );
+    expect(err.suggestions.join(" ")).toMatch(/another port/);
+    expect(lines.filter((l) => l.includes("-> GET"))).toHaveLength(1);
+    expect(lines.some((l) => l.includes("not retrying: a blocked port"))).toBe(true);
+    expectNoFullKey(`${err.message} ${err.suggestions.join(" ")} ${lines.join(" ")}`, KEY);
+  });
+
   it("classifies fetch failures by their cause", () => {
     const wrap = (code: string, message = "x") =>
       Object.assign(new TypeError("fetch failed"), { cause: Object.assign(new Error(message), { code }) });
@@ -68,5 +89,8 @@ describe("connection failures", () => {
     expect(connectionReason(wrap("DEPTH_ZERO_SELF_SIGNED_CERT"))).toBe("tls");
     expect(connectionReason(wrap("ERR_TLS_CERT_ALTNAME_INVALID"))).toBe("tls");
     expect(connectionReason(wrap("EHOSTUNREACH"))).toBe("network");
+    expect(
+      connectionReason(Object.assign(new TypeError("fetch failed"), { cause: new Error("bad port") })),
+    ).toBe("blocked-port");
   });
 });

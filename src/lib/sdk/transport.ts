@@ -195,6 +195,8 @@ function isRetryableStatus(status: number): boolean {
 export function connectionReason(err: unknown): string {
   const { codes, messages } = errorChain(err);
   const all = `${codes} ${messages}`;
+  // fetch refuses ports of the Fetch standard's "bad port" list (e.g. 1, 9, 6000) before connecting.
+  if (/^bad port$/im.test(messages.replace(/ \| /g, "\n"))) return "blocked-port";
   if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|getaddrinfo/i.test(all)) return "dns";
   if (/ECONNREFUSED/.test(all)) return "refused";
   if (/CERT|TLS|SSL|self[- ]signed|UNABLE_TO_VERIFY|DEPTH_ZERO/i.test(all)) return "tls";
@@ -209,6 +211,14 @@ const REASON_TEXT: Record<string, string> = {
   reset: "the connection was reset before an answer arrived",
   tls: "the TLS handshake failed (certificate problem)",
   network: "the network request failed",
+  "blocked-port": "fetch never connects to this port (it is on the Fetch standard's list of blocked ports)",
+};
+
+/** Connection failures that a retry cannot cure, in words for the debug line. */
+const FINAL_REASONS: Record<string, string> = {
+  tls: "a certificate problem",
+  proxy: "a proxy's refusal",
+  "blocked-port": "a blocked port",
 };
 
 /** Short, key-free description of the request for messages: "GET /api/me". */
@@ -565,10 +575,8 @@ export class Transport {
       } else {
         const f = failure as GigaReelsError;
         this.#log(`<- ${f.message} (${elapsed} ms)`);
-        if (f instanceof ConnectionError && (f.reason === "tls" || f.reason === "proxy")) {
-          this.#log(
-            `not retrying: ${f.reason === "tls" ? "a certificate problem" : "a proxy's refusal"} does not go away by itself`,
-          );
+        if (f instanceof ConnectionError && FINAL_REASONS[f.reason]) {
+          this.#log(`not retrying: ${FINAL_REASONS[f.reason]} does not go away by itself`);
           throw f;
         }
         if (!retryable || attempt >= total) {
@@ -715,12 +723,14 @@ export class Transport {
         reason,
         cause: err,
         suggestions:
-          reason === "tls"
-            ? [
-                "Check the server's certificate and your system clock",
-                "behind a TLS-inspecting proxy, set NODE_EXTRA_CA_CERTS to its CA certificate file",
-              ]
-            : ["Check your internet connection and GIGAREELS_BASE_URL", "Try again in a moment"],
+          reason === "blocked-port"
+            ? ["Use another port in GIGAREELS_BASE_URL (the emulator: gigareels emulator --port 3000)"]
+            : reason === "tls"
+              ? [
+                  "Check the server's certificate and your system clock",
+                  "behind a TLS-inspecting proxy, set NODE_EXTRA_CA_CERTS to its CA certificate file",
+                ]
+              : ["Check your internet connection and GIGAREELS_BASE_URL", "Try again in a moment"],
       },
     );
   }
