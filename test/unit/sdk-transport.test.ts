@@ -16,6 +16,7 @@ import {
   ServerError,
   TimeoutError,
 } from "../../src/lib/sdk/errors.js";
+import { GigaReels } from "../../src/lib/sdk/client.js";
 import { Transport, type TransportConfig } from "../../src/lib/sdk/transport.js";
 
 const KEY = "giga_abcdefghijklmnopqrstuvwxyz123456";
@@ -374,5 +375,56 @@ describe("debug log", () => {
     expect(text).toMatch(/<- 200 GET .* \(\d+ ms\)/);
     expect(text).toContain("authorization: Bearer giga_****3456");
     expect(text).not.toContain(KEY);
+  });
+});
+
+describe("the client tolerates a real server that differs from the emulator (contract part B)", () => {
+  const client = () =>
+    new GigaReels({
+      apiKey: KEY,
+      baseUrl: srv.url,
+      env: { GIGAREELS_CONFIG_DIR: "/nonexistent-gigareels-config" },
+      maxRetries: 0,
+    });
+  const brainrot = { prompt: "p", characterPack: "rick-and-morty", backgroundVideoPack: "minecraft-parkour" };
+
+  it("reads the render id from renderId, else taskId, else id", async () => {
+    const answers = [
+      { success: true, renderId: "r-1", taskId: "t-ignored", id: "i-ignored" },
+      { success: true, taskId: "t-2", id: "i-ignored" },
+      { id: 42 },
+    ];
+    srv.handle((_q, s) => json(s, 200, answers.shift()));
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push((await client().templates.brainrot.educational(brainrot)).renderId);
+    expect(ids).toEqual(["r-1", "t-2", "42"]);
+    expect(srv.seen.map((x) => JSON.parse(x.body).type)).toEqual(Array(3).fill("educational-brainrot"));
+  });
+
+  it("an accepted render without any id is a MalformedResponseError naming the key to retry with", async () => {
+    srv.handle((_q, s) => json(s, 200, { success: true }));
+    const err = await client()
+      .render({ type: "educational-brainrot", prompt: "p" }, { idempotencyKey: "idem-1" })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(MalformedResponseError);
+    expect(err.message).toBe(
+      "200 The server accepted POST /api/render but its answer has no renderId, taskId or id",
+    );
+    expect(err.suggestions.join(" ")).toContain("idem-1");
+  });
+
+  it("keeps unknown status words and fields, and reads a numeric progress sent as a string", async () => {
+    srv.handle((_q, s) => json(s, 200, { status: "processing", progress: "42", eta: 17 }));
+    const st = await client().getTaskStatus("t-9");
+    expect(st).toEqual({ renderId: "t-9", status: "processing", progress: 42, eta: 17 });
+  });
+
+  it("a status answer without a status field is a MalformedResponseError, not a silent 'not finished'", async () => {
+    srv.handle((_q, s) => json(s, 200, { state: "done" }));
+    const err = await client()
+      .getRenderStatus("t-9")
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(MalformedResponseError);
+    expect(err.message).toMatch(/^200 .*no "status" field/);
   });
 });
