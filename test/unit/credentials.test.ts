@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { exitCodeFor } from "../../src/lib/cli/exit-codes.js";
 import {
   activeProfileName,
@@ -331,6 +331,30 @@ describe("resolveApiKey precedence", () => {
     expect(err.code).toBe("api_key_file_unreadable");
     expect(err.message).toContain(missing);
     expect(err.message).toContain("ENOENT");
+    expect(err.message).toContain("there is no such file");
+  });
+
+  it("GIGAREELS_API_KEY_FILE naming an empty file or a folder says which, in plain words", async () => {
+    mkdirSync(dir, { recursive: true });
+    const empty = join(dir, "empty");
+    writeFileSync(empty, "\r\n");
+    const e1 = await resolveApiKey(opts({ GIGAREELS_API_KEY_FILE: empty })).catch((e) => e);
+    expect(e1.code).toBe("api_key_file_unreadable");
+    expect(e1.message).toBe(
+      `GIGAREELS_API_KEY_FILE points to ${empty}, which is empty. Write the key into ${empty}, or unset GIGAREELS_API_KEY_FILE.`,
+    );
+    const e2 = await resolveApiKey(opts({ GIGAREELS_API_KEY_FILE: dir })).catch((e) => e);
+    expect(e2.message).toContain(`${dir}, which cannot be read (it is a folder (EISDIR))`);
+  });
+
+  it("GIGAREELS_API_KEY_FILE with a CRLF line ending gives the bare key", async () => {
+    mkdirSync(dir, { recursive: true });
+    const crlf = join(dir, "crlf");
+    writeFileSync(crlf, `${KEY_B}\r\n`);
+    expect(await resolveApiKey(opts({ GIGAREELS_API_KEY_FILE: crlf }))).toMatchObject({
+      key: KEY_B,
+      source: "env-file",
+    });
   });
 
   it("an env key still works when credentials.json is corrupt", async () => {
@@ -586,6 +610,26 @@ describe("a corrupt file", () => {
     expect(err.code).toBe("credentials_unreadable");
     expect(err.message).toContain(file);
   });
+
+  it("a folder in place of the file: the fix is to move it away (not chmod), and a save leaves it alone", async () => {
+    mkdirSync(file, { recursive: true });
+    writeFileSync(join(file, "inside.txt"), "mine");
+    for (const op of [
+      () => resolveApiKey(opts()),
+      () => saveCredentials({ profile: "default", key: KEY_A, baseUrl: "https://x", store: "file" }, opts()),
+    ]) {
+      const err = await op().then(
+        () => null,
+        (e) => e,
+      );
+      expect(err?.code).toBe("credentials_unreadable");
+      expect(err.message).toContain(`${file} is a folder, not a file`);
+      expect(err.message).toContain(`mv ${file} ${file}.bak`);
+      expect(err.message).not.toContain("chmod");
+      expect(err.message.split("\n")).toHaveLength(1);
+    }
+    expect(readFileSync(join(file, "inside.txt"), "utf8")).toBe("mine");
+  });
 });
 
 describe("permissions and symlinks", () => {
@@ -598,6 +642,27 @@ describe("permissions and symlinks", () => {
     expect(mode(dir)).toBe(0o700);
     expect(warnings.join("\n")).toMatch(/readable by other users \(mode 0644\); tightened to 0600/);
     expect(warnings.join("\n")).toMatch(/tightened to 0700/);
+  });
+
+  it("reports the tightening on stderr when the caller gave no onWarning (the first reader must not hide it)", async () => {
+    await saveCredentials({ profile: "default", key: KEY_A, baseUrl: "https://x", store: "file" }, opts());
+    chmodSync(file, 0o644);
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      // As `gigareels whoami` and `status --offline` do: no onWarning.
+      await readCredentialsFile({ env: { GIGAREELS_CONFIG_DIR: dir } });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(mode(file)).toBe(0o600);
+    expect(written.join("")).toBe(
+      `Warning: ${file} was readable by other users (mode 0644); tightened to 0600. If others could read it, revoke the key and log in again.\n`,
+    );
+    expectNoFullKey(written.join(""), KEY_A);
   });
 
   it("sets 0600 after every write, even when the file was loosened in between", async () => {

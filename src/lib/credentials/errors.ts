@@ -66,6 +66,19 @@ export class CredentialsSymlinkError extends CredentialsError {
   }
 }
 
+/** A folder (or a device, a FIFO) stands where credentials.json should be: chmod would not help. */
+export class CredentialsNotAFileError extends CredentialsError {
+  constructor(path: string, what: "a folder" | "not a regular file") {
+    super(
+      "credentials_unreadable",
+      `${path} is ${what}, not a file, so gigareels cannot keep credentials in it. Move it away (mv ${path} ${path}.bak) and run \`gigareels login\`, or set GIGAREELS_CONFIG_DIR to another folder.`,
+      [`mv ${path} ${path}.bak`, "run `gigareels login`"],
+      path,
+    );
+    this.name = "CredentialsNotAFileError";
+  }
+}
+
 /** credentials.json (or its folder) exists but cannot be read or written. */
 export class CredentialsUnreadableError extends CredentialsError {
   constructor(path: string, reason: string, action: "read" | "write" = "read") {
@@ -79,13 +92,32 @@ export class CredentialsUnreadableError extends CredentialsError {
   }
 }
 
-/** GIGAREELS_API_KEY_FILE names a file we cannot read. */
+/** A file-system error code in words, the code kept for searching: "there is no such file (ENOENT)". */
+export function describeFsError(code: string): string {
+  const words: Record<string, string> = {
+    ENOENT: "there is no such file",
+    ENOTDIR: "a folder on its path is a file",
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    EISDIR: "it is a folder",
+    ELOOP: "too many symbolic links",
+  };
+  return words[code] ? `${words[code]} (${code})` : code;
+}
+
+/** GIGAREELS_API_KEY_FILE names a file we cannot read, or an empty one. */
 export class ApiKeyFileError extends CredentialsError {
-  constructor(path: string, reason: string) {
+  constructor(path: string, reason: string | "empty") {
     super(
       "api_key_file_unreadable",
-      `GIGAREELS_API_KEY_FILE points to ${path}, which cannot be read (${reason}). Fix the path or its permissions, or unset GIGAREELS_API_KEY_FILE.`,
-      ["Check the path in GIGAREELS_API_KEY_FILE.", "Or unset GIGAREELS_API_KEY_FILE."],
+      reason === "empty"
+        ? `GIGAREELS_API_KEY_FILE points to ${path}, which is empty. Write the key into ${path}, or unset GIGAREELS_API_KEY_FILE.`
+        : `GIGAREELS_API_KEY_FILE points to ${path}, which cannot be read (${describeFsError(reason)}). Fix the path or its permissions, or unset GIGAREELS_API_KEY_FILE.`,
+      // Worded as in the message, so the one-line error does not repeat them.
+      [
+        reason === "empty" ? `Write the key into ${path}` : "Fix the path or its permissions",
+        "unset GIGAREELS_API_KEY_FILE",
+      ],
       path,
     );
     this.name = "ApiKeyFileError";

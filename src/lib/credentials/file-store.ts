@@ -59,6 +59,7 @@ import { dirname, join } from "node:path";
 import { configDir, ensurePrivateDir, withFileLock, writeFileAtomic } from "../fs/index.js";
 import {
   CredentialsCorruptError,
+  CredentialsNotAFileError,
   CredentialsSymlinkError,
   CredentialsUnreadableError,
   CredentialsUnsupportedVersionError,
@@ -75,6 +76,16 @@ export interface FileStoreOptions {
   configDir?: string;
   env?: NodeJS.ProcessEnv;
   onWarning?: (message: string) => void;
+}
+
+/**
+ * Says something about the file (its mode was tightened, it was kept aside, it was migrated).
+ * Without an onWarning the line goes to stderr: whichever caller reads the file first (the SDK,
+ * `whoami`, `status --offline`) must not make the report disappear.
+ */
+function report(options: FileStoreOptions, message: string): void {
+  if (options.onWarning) options.onWarning(message);
+  else process.stderr.write(`Warning: ${message}\n`);
 }
 
 export function credentialsFilePath(options: FileStoreOptions = {}): string {
@@ -163,7 +174,9 @@ export async function loadCredentialsFile(options: FileStoreOptions = {}): Promi
     throw new CredentialsUnreadableError(path, errText(err));
   }
   if (st.isSymbolicLink()) throw new CredentialsSymlinkError(path);
-  if (!st.isFile()) throw new CredentialsUnreadableError(path, "not a regular file");
+  if (!st.isFile()) {
+    throw new CredentialsNotAFileError(path, st.isDirectory() ? "a folder" : "not a regular file");
+  }
   await tightenModes(path, st.mode, options);
   let text: string;
   try {
@@ -191,11 +204,13 @@ async function tightenModes(path: string, mode: number, options: FileStoreOption
   if ((mode & 0o077) !== 0) {
     try {
       await chmod(path, 0o600);
-      options.onWarning?.(
+      report(
+        options,
         `${path} was readable by other users (mode ${(mode & 0o777).toString(8).padStart(4, "0")}); tightened to 0600. If others could read it, revoke the key and log in again.`,
       );
     } catch (err) {
-      options.onWarning?.(
+      report(
+        options,
         `${path} is readable by other users (mode ${(mode & 0o777).toString(8).padStart(4, "0")}) and could not be tightened (${errText(err)}); run chmod 600 ${path}.`,
       );
     }
@@ -205,7 +220,8 @@ async function tightenModes(path: string, mode: number, options: FileStoreOption
     const d = await stat(dir);
     if ((d.mode & 0o077) !== 0) {
       await chmod(dir, 0o700);
-      options.onWarning?.(
+      report(
+        options,
         `${dir} was accessible by other users (mode ${(d.mode & 0o777).toString(8).padStart(4, "0")}); tightened to 0700.`,
       );
     }
@@ -270,7 +286,7 @@ export async function mutateCredentialsFile<T>(
   const dir = dirname(path);
   try {
     if (await ensurePrivateDir(dir))
-      options.onWarning?.(`${dir} was accessible by other users; tightened to 0700.`);
+      report(options, `${dir} was accessible by other users; tightened to 0700.`);
   } catch (err) {
     throw new CredentialsUnreadableError(dir, errText(err), "write");
   }
@@ -284,7 +300,7 @@ export async function mutateCredentialsFile<T>(
       if (loaded.state === "corrupt") {
         if (options.onCorrupt !== "replace") throw loaded.error;
         ctx.keptAsidePath = await keepAside(path);
-        options.onWarning?.(`${path} was not a valid credentials file; kept as ${ctx.keptAsidePath}.`);
+        report(options, `${path} was not a valid credentials file; kept as ${ctx.keptAsidePath}.`);
         data = emptyFile();
       } else if (loaded.state === "ok") {
         data = structuredClone(loaded.data);
@@ -303,7 +319,8 @@ export async function mutateCredentialsFile<T>(
         } else {
           await writeFileAtomic(path, serialize(next ?? data), { mode: 0o600 });
           if (ctx.migratedFrom) {
-            options.onWarning?.(
+            report(
+              options,
               `Migrated ${path} from format v1 to v2 (profile "${DEFAULT_PROFILE}"; the key stays in the file, run \`gigareels login\` to move it to the OS keychain).`,
             );
           }
@@ -322,7 +339,8 @@ export async function migrateIfNeeded(options: FileStoreOptions): Promise<void> 
   try {
     await mutateCredentialsFile(options, () => ({ next: undefined, result: undefined }));
   } catch (err) {
-    options.onWarning?.(
+    report(
+      options,
       `Could not rewrite ${credentialsFilePath(options)} as v2 (${(err as Error).message}); it was read as v1.`,
     );
   }

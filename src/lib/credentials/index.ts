@@ -146,7 +146,7 @@ export async function resolveApiKey(options: ResolveOptions = {}): Promise<Resol
     } catch (err) {
       throw new ApiKeyFileError(keyFile, (err as NodeJS.ErrnoException).code ?? "unreadable");
     }
-    if (normalizeKey(raw) === "") throw new ApiKeyFileError(keyFile, "the file is empty");
+    if (normalizeKey(raw) === "") throw new ApiKeyFileError(keyFile, "empty");
     const profile = await activeProfileNameLenient(options);
     return { key: normalizeKey(raw), raw, source: "env-file", origin: keyFile, profile };
   }
