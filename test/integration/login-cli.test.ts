@@ -3,7 +3,8 @@
  * codes, the one-line result, --json, no terminal, GIGAREELS_API_KEY set, Ctrl-C, port in
  * use, --timeout. The key store is the file (GIGAREELS_CREDENTIAL_STORE=file).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { type CliResult, expectNoFullKey, type RunOptions, runCli, useTempConfig } from "../helpers/cli.js";
@@ -59,6 +60,59 @@ describe("gigareels login (built CLI)", () => {
     );
     expect(stored()?.apiKey).toBe(key);
     expectNoFullKey(r.stdout + r.stderr, key);
+  });
+
+  it("a credentials store login cannot write (newer file, symlink, bad GIGAREELS_CREDENTIAL_STORE) stops it before the browser: one line", async () => {
+    const newer = JSON.stringify({ version: 99, profiles: {} });
+    writeFileSync(credentialsFile(), newer, { mode: 0o600 });
+    const before = emulator().requests.length;
+    const r = await cli(["login", "--web", "--no-browser", "--base-url", emulator().url, "--timeout", "5s"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^Error: .*credentials\.json has format version 99/);
+    expect(r.stderr).not.toContain("/oauth/authorize");
+    expect(
+      emulator()
+        .requests.slice(before)
+        .filter((q) => q.path.includes("/oauth/")),
+    ).toEqual([]);
+    expect(readFileSync(credentialsFile(), "utf8")).toBe(newer);
+
+    rmSync(credentialsFile());
+    const target = join(config.dir, "elsewhere.json");
+    writeFileSync(target, "{}", { mode: 0o600 });
+    symlinkSync(target, credentialsFile());
+    const key = emulator().createKey();
+    const link = await cli(["login", "--with-token", "--base-url", emulator().url], { input: key });
+    expect(link.code).toBe(1);
+    expect(link.stderr.trim().split("\n")).toHaveLength(1);
+    expect(link.stderr).toContain("is a symbolic link");
+    expect(readFileSync(target, "utf8")).toBe("{}");
+
+    rmSync(credentialsFile());
+    const bogus = await cli(["login", "--with-token", "--base-url", emulator().url], {
+      input: key,
+      env: { GIGAREELS_CREDENTIAL_STORE: "bogus" },
+    });
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr.trim().split("\n")).toHaveLength(1);
+    expect(bogus.stderr).toContain('GIGAREELS_CREDENTIAL_STORE is "bogus"; use "keychain" or "file"');
+    expect(existsSync(credentialsFile())).toBe(false);
+    expectNoFullKey(r.stderr + link.stderr + bogus.stderr, key);
+  });
+
+  it("login over a corrupt credentials.json says where the old file was kept", async () => {
+    writeFileSync(credentialsFile(), "{oops", { mode: 0o600 });
+    const key = emulator().createKey();
+    const r = await cli(["login", "--with-token", "--base-url", emulator().url], { input: key });
+    expect(r.code).toBe(0);
+    const aside = readdirSync(config.dir).find((f) => f.startsWith("credentials.json.corrupt-"));
+    expect(aside).toBeDefined();
+    expect(readFileSync(join(config.dir, aside!), "utf8")).toBe("{oops");
+    expect(r.stderr).toBe(
+      `Warning: ${credentialsFile()} was not a valid credentials file; kept as ${join(config.dir, aside!)}.\n`,
+    );
+    expect(stored()?.apiKey).toBe(key);
   });
 
   it("--insecure-storage keeps the key in credentials.json without trying the keychain", async () => {

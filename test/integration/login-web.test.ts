@@ -2,10 +2,13 @@
  * The browser flow against the emulator, in-process: the `open` seam captures the authorize
  * URL and the test plays the browser over HTTP.
  */
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { beforeEach, describe, expect, it } from "vitest";
 import { type LoginOptions, type LoginResult, login } from "../../src/lib/auth/login.js";
+import { TOKEN_PATH } from "../../src/lib/auth/oauth.js";
+import { defaultAuthServices } from "../../src/lib/auth/services.js";
 import { AbortedError } from "../../src/lib/sdk/errors.js";
 import { decide, playBrowser, visit } from "../helpers/browser.js";
 import { expectNoFullKey, useTempConfig } from "../helpers/cli.js";
@@ -241,6 +244,33 @@ describe("login --web against the emulator", () => {
     expect(err.code).toBe("aborted");
     await expectClosed(redirectUri);
     expect(existsSync(credentialsFile())).toBe(false);
+  });
+
+  it("a key issued but not storable (the config folder cannot be created) is revoked, not left live", async () => {
+    const blocker = join(config.dir, "a-file");
+    writeFileSync(blocker, "not a folder");
+    const real = defaultAuthServices();
+    const issued: string[] = [];
+    const { url, result } = startLogin({
+      configDir: join(blocker, "cfg"),
+      services: {
+        oauthPost: (base) => {
+          const post = real.oauthPost(base);
+          return async (path, form, signal) => {
+            const res = await post(path, form, signal);
+            const token = (res.body as { access_token?: unknown } | undefined)?.access_token;
+            if (path === TOKEN_PATH && typeof token === "string") issued.push(token);
+            return res;
+          };
+        },
+      },
+    });
+    const [page, err] = await Promise.all([playBrowser(await url), result.catch((e) => e)]);
+    expect(err.code).toBe("credentials_unwritable");
+    expect(page.html).toContain("Login failed");
+    expect(issued).toHaveLength(1);
+    expect(emulator().keyInfo(issued[0]!)?.revoked).toBe(true);
+    expectNoFullKey(lines.join("\n") + err.message + page.html, issued[0]!);
   });
 
   it("says clearly when --port is taken", async () => {

@@ -4,7 +4,7 @@
  * Everything interactive or environment-bound comes in through `LoginOptions`, so the
  * integration tests drive it in-process against the emulator.
  */
-import type { Account, KeyLocation, ResolvedKey } from "../credentials/types.js";
+import type { Account, KeyLocation, ResolvedKey, SaveResult } from "../credentials/types.js";
 import { DEFAULT_BASE_URL, validateBaseUrl } from "../sdk/config.js";
 import { describeKeyProblem, maskKey, normalizeKey } from "../credentials/key-format.js";
 import { AbortedError, AuthenticationError } from "../sdk/errors.js";
@@ -130,8 +130,11 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   try {
     existing = await services.storedKey(profile, storeOptions);
   } catch (err) {
-    // A broken credentials file or keychain must not stop a fresh login (saving repairs the file).
-    ui.warn(`Could not read the current key of profile ${profile}: ${(err as Error).message}`);
+    // A corrupt credentials.json must not stop a fresh login: saving keeps it aside (and says
+    // where) and starts a new one. Anything else that stops reading (a newer format, a symbolic
+    // link, a folder, GIGAREELS_CREDENTIAL_STORE=bogus) would stop the save too: fail now, before
+    // a browser or device step issues a key that could not be kept.
+    if ((err as { code?: unknown }).code !== "credentials_corrupt") throw err;
   }
   const baseUrl = validateBaseUrl(
     options.baseUrl ?? nonEmpty(env.GIGAREELS_BASE_URL) ?? existing?.baseUrl ?? DEFAULT_BASE_URL,
@@ -213,10 +216,26 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
       throw explain(signal.reason);
     }
 
-    const saved = await services.save(
-      { profile, apiKey: issued.key, baseUrl, keyId: issued.keyId, account: issued.account },
-      { ...storeOptions, store: options.insecureStorage ? "file" : undefined },
-    );
+    // What the store says while saving (a corrupt file kept aside, a tightened mode) is shown;
+    // the keychain fallback comes back in `saved.fallbackWarning` for the caller to show once.
+    const storeNotes: string[] = [];
+    let saved: SaveResult;
+    try {
+      saved = await services.save(
+        { profile, apiKey: issued.key, baseUrl, keyId: issued.keyId, account: issued.account },
+        {
+          ...storeOptions,
+          store: options.insecureStorage ? "file" : undefined,
+          onWarning: (m) => storeNotes.push(m),
+        },
+      );
+    } catch (err) {
+      for (const note of storeNotes) ui.warn(note);
+      // A key this login created and could not keep is revoked, not left live on the server.
+      await bestEffortRevoke(post, issued.key, method);
+      throw err;
+    }
+    for (const note of storeNotes) if (note !== saved.fallbackWarning) ui.warn(note);
     server?.respond({
       ok: true,
       title: "Logged in",
