@@ -101,6 +101,18 @@ describe("gigareels login (built CLI)", () => {
     expectNoFullKey(r.stderr + link.stderr + bogus.stderr, key);
   });
 
+  it("a 200 that is not JSON to the device flow: exit 5, one line that says to check the base URL", async () => {
+    emulator().addFault({ route: "/api/oauth/device/code", times: 1, fault: { kind: "malformed-json" } });
+    const r = await cli(["login", "--device", "--base-url", emulator().url]);
+    expect(r.code).toBe(5);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain(
+      "the answer to POST /api/oauth/device/code was not valid JSON (application/json",
+    );
+    expect(r.stderr).toContain("Check GIGAREELS_BASE_URL points at the GigaReels API");
+    expect(existsSync(credentialsFile())).toBe(false);
+  });
+
   it("login over a corrupt credentials.json says where the old file was kept", async () => {
     writeFileSync(credentialsFile(), "{oops", { mode: 0o600 });
     const key = emulator().createKey();

@@ -428,7 +428,11 @@ export class Transport {
     if (parsed.ok) return { status: res.status, headers: res.headers, body: parsed.value };
     if (parsed.empty) return { status: res.status, headers: res.headers, body: null };
     if (res.status >= 200 && res.status <= 299) {
-      throw new MalformedResponseError(`${res.status} but the answer to POST ${path} was not valid JSON`);
+      const kind = (res.headers["content-type"] ?? "").split(";")[0]?.trim() || "unlabelled";
+      throw new MalformedResponseError(
+        `${res.status} ${res.statusText || "OK"} but the answer to POST ${path} was not valid JSON (${kind}, ${res.body.length} bytes)`,
+        { suggestions: ["Check GIGAREELS_BASE_URL points at the GigaReels API", "Try again in a moment"] },
+      );
     }
     throw errorFromResponse(res);
   }
