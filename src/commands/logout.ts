@@ -37,19 +37,16 @@ export default class Logout extends BaseCommand {
     } else {
       for (const p of result.profiles) {
         if (!p.key && p.removedFrom.length === 0) continue;
-        const revoked =
-          p.revoked === true
-            ? "revoked on the server"
-            : p.revoked === false
-              ? "NOT revoked on the server"
-              : "no key to revoke";
+        const revoked = !p.key
+          ? "no key to revoke"
+          : `${p.key} ${p.revoked === true ? "revoked on the server" : "NOT revoked on the server"}`;
         const from = p.removedFrom.length
           ? p.removedFrom
               .map((w) => (w === "keychain" ? "the OS keychain" : "credentials.json"))
               .join(" and ")
           : "nowhere";
         this.log(
-          `Logged out of ${p.host ?? "GigaReels"} (profile ${p.profile}): ${p.key ?? "key"} ${revoked}, removed from ${from}.`,
+          `Logged out of ${p.host ?? "GigaReels"} (profile ${p.profile}): ${revoked}, removed from ${from}.`,
         );
       }
     }

@@ -259,6 +259,27 @@ describe("gigareels login (built CLI)", () => {
 });
 
 describe("gigareels logout (built CLI)", () => {
+  it("a stored key it cannot read: the line says NOT revoked, with the mask and the host", async () => {
+    const profile = `gone-${process.pid}-${Date.now().toString(36)}`;
+    const host = new URL(emulator().url).host;
+    writeFileSync(
+      credentialsFile(),
+      JSON.stringify({
+        version: 2,
+        activeProfile: profile,
+        profiles: { [profile]: { keyLocation: "keychain", keyLast4: "AbCd", baseUrl: emulator().url } },
+      }),
+      { mode: 0o600 },
+    );
+    const r = await cli(["logout"], { env: { GIGAREELS_CREDENTIAL_STORE: undefined } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      `Logged out of ${host} (profile ${profile}): giga_****AbCd NOT revoked on the server, removed from credentials.json.\n`,
+    );
+    expect(r.stderr).toContain(`Warning: giga_****AbCd was NOT revoked on ${host}`);
+    expect(existsSync(credentialsFile())).toBe(false);
+  });
+
   it("revokes and removes the key; a second logout says there is nothing to do", async () => {
     const key = emulator().createKey();
     expect((await cli(["login", "--with-token", "--base-url", emulator().url], { input: key })).code).toBe(0);

@@ -1,5 +1,6 @@
 /** logout against the emulator: revoke, remove locally, --all, already logged out, env key. */
-import { existsSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, writeFileSync } from "node:fs";
 import { beforeEach, describe, expect, it } from "vitest";
 import { login } from "../../src/lib/auth/login.js";
 import { logout } from "../../src/lib/auth/logout.js";
@@ -68,6 +69,38 @@ describe("logout", () => {
     expect(r.profiles[0]).toMatchObject({ revoked: false, removedFrom: ["file"] });
     expect(warnings.join("\n")).toContain(`Could not revoke giga_****${key.slice(-4)}`);
     expect(warnings.join("\n")).not.toContain(key);
+    expect(profiles()).toEqual([]);
+  });
+
+  it("a key it cannot read (its keychain item is gone or the keychain is locked) is reported as NOT revoked, with its mask", async () => {
+    const profile = `gone-${randomBytes(6).toString("hex")}`;
+    writeFileSync(
+      credentialsFile(),
+      JSON.stringify({
+        version: 2,
+        activeProfile: profile,
+        profiles: {
+          [profile]: { keyLocation: "keychain", keyLast4: "AbCd", baseUrl: emulator().url },
+        },
+      }),
+      { mode: 0o600 },
+    );
+    // No GIGAREELS_CREDENTIAL_STORE: the keychain is asked (and has no item for this profile).
+    const r = await out({ env: {} });
+    expect(r.alreadyLoggedOut).toBe(false);
+    expect(r.profiles).toEqual([
+      {
+        profile,
+        host: new URL(emulator().url).host,
+        key: "giga_****AbCd",
+        revoked: false,
+        revokeError: "the key could not be read",
+        removedFrom: ["file"],
+      },
+    ]);
+    expect(warnings.join("\n")).toContain(
+      `giga_****AbCd was NOT revoked on ${new URL(emulator().url).host}: the key could not be read. Revoke it in the dashboard (Settings -> API Keys).`,
+    );
     expect(profiles()).toEqual([]);
   });
 

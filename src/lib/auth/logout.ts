@@ -57,6 +57,8 @@ export async function logout(options: LogoutOptions): Promise<LogoutResult> {
   const names = options.all
     ? (await services.profiles(quiet)).map((p) => p.name)
     : [await services.activeProfile(options.profile, quiet)];
+  // What credentials.json says about each profile (host, last 4), for a key that cannot be read.
+  const records = new Map((await services.profiles(quiet).catch(() => [])).map((p) => [p.name, p] as const));
 
   const found = new Map<string, ResolvedKey>();
   for (const name of names) {
@@ -89,6 +91,17 @@ export async function logout(options: LogoutOptions): Promise<LogoutResult> {
           `Could not revoke ${entry.key} on ${entry.host} (${entry.revokeError}); it was still removed from this machine. Revoke it in the dashboard (Settings -> API Keys).`,
         );
       }
+    } else if (records.has(name)) {
+      // The profile has an entry but its key could not be read (a locked keychain, a deleted
+      // item): it cannot be revoked from here, and saying "logged out" alone would hide that.
+      const record = records.get(name)!;
+      entry.host = hostOf(record.baseUrl ?? DEFAULT_BASE_URL);
+      entry.key = record.keyLast4 ? `giga_****${record.keyLast4}` : "giga_****";
+      entry.revoked = false;
+      entry.revokeError = "the key could not be read";
+      options.warn(
+        `${entry.key} was NOT revoked on ${entry.host}: ${entry.revokeError}. Revoke it in the dashboard (Settings -> API Keys).`,
+      );
     }
     results.set(name, entry);
   }
