@@ -44,7 +44,7 @@ Exit codes: 2 usage (no terminal, bad key on stdin, port in use), 4 denied, expi
       exclusive: others("device"),
     }),
     "with-token": Flags.boolean({
-      summary: "Read an API key from stdin, check it, and store it.",
+      summary: "Read an API key from stdin (in a terminal: a masked prompt), check it, and store it.",
       exclusive: others("with-token"),
     }),
     browser: Flags.boolean({

@@ -75,6 +75,30 @@ describe.skipIf(!hasScript)("gigareels login in a terminal", () => {
     expectNoFullKey(r.screen, first, second);
   });
 
+  it("--with-token with stdin a terminal asks in the masked prompt instead of echoing the key", async () => {
+    const key = emulator().createKey({ email: "ttytoken@example.com" });
+    const r = await inTerminal(
+      ["login", "--with-token", "--base-url", emulator().url],
+      [["Paste your API key", `${key}\r`]],
+    );
+    expect(r.code).toBe(0);
+    expect(r.screen).toContain(`as ttytoken@example.com (profile default); key giga_****${key.slice(-4)}`);
+    expect(stored()?.apiKey).toBe(key);
+    expectNoFullKey(r.screen, key);
+  });
+
+  it("--with-token with stdin a terminal where it may not ask (CI): exit 2 at once, saying to pipe the key", async () => {
+    const r = await runInTerminal(["login", "--with-token", "--base-url", emulator().url], [], {
+      env: { GIGAREELS_CONFIG_DIR: config.dir, GIGAREELS_CREDENTIAL_STORE: "file", CI: "1" },
+    });
+    expect(r.code).toBe(2);
+    expect(r.screen).toContain(
+      "--with-token reads the key from stdin, but stdin is a terminal (the key would show as you type it)",
+    );
+    expect(r.screen).toContain("printenv MY_KEY | gigareels login --with-token");
+    expect(existsSync(credentialsFile())).toBe(false);
+  });
+
   it("Ctrl-C at the menu exits 130 and stores nothing", async () => {
     const r = await inTerminal(
       ["login", "--base-url", emulator().url],

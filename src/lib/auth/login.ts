@@ -75,6 +75,8 @@ export interface LoginOptions {
   insecureStorage?: boolean;
   /** Reads stdin for --with-token. */
   readToken?: () => Promise<string>;
+  /** Whether stdin is a terminal (default: process.stdin.isTTY, unless readToken is given). */
+  stdinIsTerminal?: boolean;
   /** Present only when prompting is allowed (a terminal, not CI, not --json). */
   prompter?: LoginPrompter;
   ui: LoginUi;
@@ -114,6 +116,11 @@ export interface LoginResult {
 
 /** Variables that beat stored credentials: while one is set, a stored key would be ignored. */
 export const KEY_ENV_VARS = ["GIGAREELS_API_KEY", "GIGAREELS_API_KEY_FILE"] as const;
+
+const STDIN_IS_TERMINAL =
+  "--with-token reads the key from stdin, but stdin is a terminal (the key would show as you type it)";
+const PIPE_A_KEY =
+  "Pipe the key in (printenv MY_KEY | gigareels login --with-token), or run gigareels login in a terminal to paste it in a masked prompt";
 
 export async function login(options: LoginOptions): Promise<LoginResult> {
   const env = options.env ?? process.env;
@@ -158,7 +165,13 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
 
   let method: LoginMethod;
   let pasted = false;
-  if (options.method) {
+  const stdinIsTerminal = options.stdinIsTerminal ?? (!options.readToken && process.stdin.isTTY === true);
+  if (options.method === "token" && stdinIsTerminal) {
+    // Reading a terminal until end-of-file would echo the key as it is typed or pasted.
+    if (!options.prompter) throw new TokenInputError(STDIN_IS_TERMINAL, { suggestions: [PIPE_A_KEY] });
+    method = "token";
+    pasted = true;
+  } else if (options.method) {
     method = options.method;
   } else {
     const recommended = preferDeviceFlow(env, services.platform) ? "device" : "web";
