@@ -591,6 +591,30 @@ describe("a corrupt file", () => {
     }
   });
 
+  it("a field of the wrong type (hand-edited) is corrupt, named in the message, never a TypeError", async () => {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ baseUrl: 123 }, 'profile "default" has a "baseUrl" that is not a string'],
+      [{ keyLast4: 42 }, 'profile "default" has a "keyLast4" that is not a string'],
+      [{ createdAt: {} }, 'profile "default" has a "createdAt" that is not a string'],
+      [{ keyId: null }, 'profile "default" has a "keyId" that is not a string'],
+      [{ account: "ada" }, 'profile "default" has an "account" that is not an object'],
+      [{ account: { email: 7 } }, 'profile "default" has an "account.email" that is not a string'],
+    ];
+    for (const [fields, detail] of cases) {
+      const rec = { keyLocation: "file", apiKey: KEY_A, baseUrl: "https://x", ...fields };
+      const text = JSON.stringify({ version: 2, activeProfile: "default", profiles: { default: rec } });
+      writeFileSync(file, text, { mode: 0o600 });
+      for (const op of [() => resolveApiKey(opts()), () => readCredentialsFile(opts())]) {
+        const err = await op().catch((e) => e);
+        expect(err?.code).toBe("credentials_corrupt");
+        expect(err.message).toContain(`${file} is not a valid credentials file (${detail})`);
+      }
+      expect(readFileSync(file, "utf8")).toBe(text);
+    }
+    expectNoFullKey(warnings.join("\n"), KEY_A);
+  });
+
   it("logout of one profile refuses a corrupt file; logout --all keeps it aside and removes it", async () => {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(file, "not json", { mode: 0o600 });

@@ -150,6 +150,26 @@ export function interpret(
     if (rec.apiKey !== undefined && typeof rec.apiKey !== "string") {
       return new CredentialsCorruptError(path, `profile "${name}" has a non-string "apiKey"`);
     }
+    // Metadata a hand edit may have broken: better one clear error than a TypeError later.
+    for (const field of ["baseUrl", "keyId", "keyLast4", "createdAt"]) {
+      if (field in rec && typeof rec[field] !== "string") {
+        return new CredentialsCorruptError(path, `profile "${name}" has a "${field}" that is not a string`);
+      }
+    }
+    if ("account" in rec && rec.account !== null) {
+      if (!isObject(rec.account)) {
+        return new CredentialsCorruptError(path, `profile "${name}" has an "account" that is not an object`);
+      }
+      for (const field of ["id", "email", "name"]) {
+        const v = rec.account[field];
+        if (v !== undefined && v !== null && typeof v !== "string") {
+          return new CredentialsCorruptError(
+            path,
+            `profile "${name}" has an "account.${field}" that is not a string`,
+          );
+        }
+      }
+    }
   }
   const activeProfile =
     typeof value.activeProfile === "string" && value.activeProfile ? value.activeProfile : DEFAULT_PROFILE;
