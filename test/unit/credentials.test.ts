@@ -591,6 +591,22 @@ describe("a corrupt file", () => {
     }
   });
 
+  it("a config folder that is a file (or under one): the error says so and to move it, not chmod", async () => {
+    mkdirSync(join(dir, ".."), { recursive: true });
+    writeFileSync(dir, "a file where the folder should be");
+    for (const configDir of [dir, join(dir, "sub")]) {
+      const err = await saveCredentials(
+        { profile: "default", key: KEY_A, baseUrl: "https://x", store: "file" },
+        opts({ GIGAREELS_CONFIG_DIR: configDir }),
+      ).catch((e) => e);
+      expect(err?.code).toBe("credentials_unwritable");
+      expect(err.message).toBe(
+        `Cannot create the config folder ${configDir}: ${dir} is a file, not a folder. Move that file away, or set GIGAREELS_CONFIG_DIR to another folder.`,
+      );
+    }
+    expect(readFileSync(dir, "utf8")).toBe("a file where the folder should be");
+  });
+
   it("a field of the wrong type (hand-edited) is corrupt, named in the message, never a TypeError", async () => {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const cases: Array<[Record<string, unknown>, string]> = [

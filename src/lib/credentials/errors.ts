@@ -79,6 +79,19 @@ export class CredentialsNotAFileError extends CredentialsError {
   }
 }
 
+/** The config folder (GIGAREELS_CONFIG_DIR, ~/.gigareels) is a file, or lies under one. */
+export class ConfigDirNotAFolderError extends CredentialsError {
+  constructor(dir: string, file: string) {
+    super(
+      "credentials_unwritable",
+      `Cannot create the config folder ${dir}: ${file} is a file, not a folder. Move that file away, or set GIGAREELS_CONFIG_DIR to another folder.`,
+      [`Move ${file} away`, "set GIGAREELS_CONFIG_DIR to another folder"],
+      dir,
+    );
+    this.name = "ConfigDirNotAFolderError";
+  }
+}
+
 /** credentials.json (or its folder) exists but cannot be read or written. */
 export class CredentialsUnreadableError extends CredentialsError {
   constructor(path: string, reason: string, action: "read" | "write" = "read") {

@@ -58,6 +58,7 @@ import { copyFile, chmod, lstat, readFile, stat, unlink } from "node:fs/promises
 import { dirname, join } from "node:path";
 import { configDir, ensurePrivateDir, withFileLock, writeFileAtomic } from "../fs/index.js";
 import {
+  ConfigDirNotAFolderError,
   CredentialsCorruptError,
   CredentialsNotAFileError,
   CredentialsSymlinkError,
@@ -308,6 +309,9 @@ export async function mutateCredentialsFile<T>(
     if (await ensurePrivateDir(dir))
       report(options, `${dir} was accessible by other users; tightened to 0700.`);
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const file = code === "EEXIST" || code === "ENOTDIR" ? await fileOnPath(dir) : undefined;
+    if (file) throw new ConfigDirNotAFolderError(dir, file);
     throw new CredentialsUnreadableError(dir, errText(err), "write");
   }
   return withFileLock(
@@ -352,6 +356,23 @@ export async function mutateCredentialsFile<T>(
     },
     { timeoutMs: options.lockTimeoutMs ?? 15_000 },
   );
+}
+
+/** The first existing non-folder on the way down to `dir` (what makes mkdir fail), if any. */
+async function fileOnPath(dir: string): Promise<string | undefined> {
+  const chain: string[] = [];
+  for (let p = dir; ; p = dirname(p)) {
+    chain.unshift(p);
+    if (dirname(p) === p) break;
+  }
+  for (const p of chain) {
+    try {
+      if (!(await stat(p)).isDirectory()) return p;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** A v1 file found by a reader is rewritten as v2 right away (best effort, under the lock). */
