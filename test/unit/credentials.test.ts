@@ -601,7 +601,7 @@ describe("a corrupt file", () => {
       ).catch((e) => e);
       expect(err?.code).toBe("credentials_unwritable");
       expect(err.message).toBe(
-        `Cannot create the config folder ${configDir}: ${dir} is a file, not a folder. Move that file away, or set GIGAREELS_CONFIG_DIR to another folder.`,
+        `Cannot create the config folder ${configDir}: ${dir} is a file, not a folder. Move ${dir} away, or set GIGAREELS_CONFIG_DIR to another folder.`,
       );
     }
     expect(readFileSync(dir, "utf8")).toBe("a file where the folder should be");

@@ -84,7 +84,7 @@ export class ConfigDirNotAFolderError extends CredentialsError {
   constructor(dir: string, file: string) {
     super(
       "credentials_unwritable",
-      `Cannot create the config folder ${dir}: ${file} is a file, not a folder. Move that file away, or set GIGAREELS_CONFIG_DIR to another folder.`,
+      `Cannot create the config folder ${dir}: ${file} is a file, not a folder. Move ${file} away, or set GIGAREELS_CONFIG_DIR to another folder.`,
       [`Move ${file} away`, "set GIGAREELS_CONFIG_DIR to another folder"],
       dir,
     );
