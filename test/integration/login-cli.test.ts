@@ -96,7 +96,9 @@ describe("gigareels login (built CLI)", () => {
     });
     expect(bogus.code).toBe(2);
     expect(bogus.stderr.trim().split("\n")).toHaveLength(1);
-    expect(bogus.stderr).toContain('GIGAREELS_CREDENTIAL_STORE is "bogus"; use "keychain" or "file"');
+    expect(bogus.stderr).toBe(
+      'Error: GIGAREELS_CREDENTIAL_STORE is "bogus"; use "keychain" or "file" (export GIGAREELS_CREDENTIAL_STORE=file), or unset GIGAREELS_CREDENTIAL_STORE.\n',
+    );
     expect(existsSync(credentialsFile())).toBe(false);
     expectNoFullKey(r.stderr + link.stderr + bogus.stderr, key);
   });

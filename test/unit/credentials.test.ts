@@ -11,9 +11,21 @@ import {
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { exitCodeFor } from "../../src/lib/cli/exit-codes.js";
+import { oneLine } from "../../src/lib/cli/output.js";
 import {
   activeProfileName,
+  ApiKeyFileError,
+  ConfigDirNotAFolderError,
   CredentialsCorruptError,
+  CredentialsNotAFileError,
+  CredentialsSymlinkError,
+  CredentialsUnreadableError,
+  CredentialsUnsupportedVersionError,
+  InvalidCredentialStoreError,
+  InvalidKeyFormatError,
+  InvalidProfileNameError,
+  KeychainUnavailableError,
+  ProfileNotFoundError,
   type CredentialStoreOptions,
   credentialsPath,
   deleteCredentials,
@@ -26,6 +38,7 @@ import {
   setActiveProfile,
   updateProfileMetadata,
 } from "../../src/lib/credentials/index.js";
+import { LockTimeoutError } from "../../src/lib/fs/index.js";
 import { expectNoFullKey, tempConfigDir } from "../helpers/cli.js";
 
 const KEY_A = `giga_${"A".repeat(28)}aaa1`;
@@ -738,5 +751,33 @@ describe("credentialsPath", () => {
   it("follows GIGAREELS_CONFIG_DIR", () => {
     expect(credentialsPath(opts())).toBe(file);
     expect(credentialsPath({ configDir: "/x" })).toBe("/x/credentials.json");
+  });
+});
+
+describe("error lines", () => {
+  it("every credential-store error reads as one line without repeating itself (suggestions are part of the message)", () => {
+    const p = "/home/ada/.gigareels/credentials.json";
+    const errors = [
+      new CredentialsCorruptError(p, "invalid JSON"),
+      new CredentialsUnsupportedVersionError(p, 3),
+      new CredentialsSymlinkError(p),
+      new CredentialsNotAFileError(p, "a folder"),
+      new CredentialsUnreadableError(p, "EACCES"),
+      new CredentialsUnreadableError(p, "EROFS", "write"),
+      new ConfigDirNotAFolderError("/home/ada/.gigareels", "/home/ada/.gigareels"),
+      new ApiKeyFileError("/run/secrets/key", "ENOENT"),
+      new ApiKeyFileError("/run/secrets/key", "empty"),
+      new KeychainUnavailableError("no D-Bus"),
+      new InvalidProfileNameError("a b"),
+      new ProfileNotFoundError("prod", ["default"], p),
+      new InvalidCredentialStoreError("bogus"),
+      new InvalidKeyFormatError("the API key is empty"),
+      new LockTimeoutError(`${p}.lock`, 15_000),
+    ];
+    for (const err of errors) {
+      expect(err.suggestions.length, err.name).toBeGreaterThan(0);
+      expect(oneLine(err.message, err.suggestions), err.name).toBe(err.message);
+      expect(err.message, err.name).not.toContain("\n");
+    }
   });
 });

@@ -23,12 +23,8 @@ export class CredentialsCorruptError extends CredentialsError {
   constructor(path: string, detail: string) {
     super(
       "credentials_corrupt",
-      `${path} is not a valid credentials file (${detail}). Fix it by hand, or run \`gigareels login\` to start a new one (the current file is then kept as ${path}.corrupt-<time>).`,
-      [
-        "Run `gigareels login` to replace it; the current file is copied aside first.",
-        `Or fix the JSON in ${path} by hand.`,
-        "Or set GIGAREELS_API_KEY for this run.",
-      ],
+      `${path} is not a valid credentials file (${detail}). Fix the JSON by hand, or run \`gigareels login\` to start a new one (the current file is then kept as ${path}.corrupt-<time>).`,
+      ["Fix the JSON by hand", "run `gigareels login` to start a new one"],
       path,
     );
     this.name = "CredentialsCorruptError";
@@ -42,10 +38,7 @@ export class CredentialsUnsupportedVersionError extends CredentialsError {
     super(
       "credentials_unsupported_version",
       `${path} has format version ${JSON.stringify(version)}, newer than this gigareels understands (2); it was left untouched. Upgrade gigareels, or point GIGAREELS_CONFIG_DIR at another folder.`,
-      [
-        "Upgrade gigareels (npm install -g @gigareels/sdk@latest).",
-        "Or set GIGAREELS_CONFIG_DIR to another folder, or GIGAREELS_API_KEY for this run.",
-      ],
+      ["Upgrade gigareels", "point GIGAREELS_CONFIG_DIR at another folder"],
       path,
     );
     this.name = "CredentialsUnsupportedVersionError";
@@ -59,7 +52,7 @@ export class CredentialsSymlinkError extends CredentialsError {
     super(
       "credentials_symlink",
       `${path} is a symbolic link; gigareels refuses to read or write credentials through a link. Remove the link (rm ${path}) and run \`gigareels login\`, or point GIGAREELS_CONFIG_DIR at the real folder.`,
-      [`Remove the link: rm ${path}`, "Then run `gigareels login`."],
+      [`Remove the link (rm ${path})`, "run `gigareels login`"],
       path,
     );
     this.name = "CredentialsSymlinkError";
@@ -98,7 +91,7 @@ export class CredentialsUnreadableError extends CredentialsError {
     super(
       action === "read" ? "credentials_unreadable" : "credentials_unwritable",
       `Cannot ${action} ${path} (${reason}). Make it yours and private (chown "$USER" ${path} && chmod 600 ${path}), or set GIGAREELS_CONFIG_DIR to another folder.`,
-      [`chown "$USER" ${path} && chmod 600 ${path}`, "Or set GIGAREELS_CONFIG_DIR to a folder you own."],
+      [`chown "$USER" ${path} && chmod 600 ${path}`, "set GIGAREELS_CONFIG_DIR to another folder"],
       path,
     );
     this.name = "CredentialsUnreadableError";
@@ -143,10 +136,7 @@ export class KeychainUnavailableError extends CredentialsError {
     super(
       "keychain_unavailable",
       `The OS keychain is not available (${reason}). Unlock or start your keyring (Secret Service on Linux), or store the key in the file with --insecure-storage or GIGAREELS_CREDENTIAL_STORE=file.`,
-      [
-        "Unlock or start your keyring (on Linux: gnome-keyring or KWallet over D-Bus).",
-        "Or use --insecure-storage / GIGAREELS_CREDENTIAL_STORE=file (plain text, mode 0600).",
-      ],
+      ["Unlock or start your keyring", "--insecure-storage or GIGAREELS_CREDENTIAL_STORE=file"],
     );
     this.name = "KeychainUnavailableError";
   }
@@ -156,8 +146,8 @@ export class InvalidProfileNameError extends CredentialsError {
   constructor(name: string) {
     super(
       "invalid_profile",
-      `Invalid profile name ${JSON.stringify(name.slice(0, 80))}: use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.`,
-      ["Use a name like default, local or prod."],
+      `Invalid profile name ${JSON.stringify(name.slice(0, 80))}: use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit, like default, local or prod.`,
+      ['use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit'],
     );
     this.name = "InvalidProfileNameError";
   }
@@ -179,8 +169,8 @@ export class InvalidCredentialStoreError extends CredentialsError {
   constructor(value: string) {
     super(
       "invalid_credential_store",
-      `GIGAREELS_CREDENTIAL_STORE is ${JSON.stringify(value.slice(0, 40))}; use "keychain" or "file".`,
-      ["export GIGAREELS_CREDENTIAL_STORE=keychain", "export GIGAREELS_CREDENTIAL_STORE=file"],
+      `GIGAREELS_CREDENTIAL_STORE is ${JSON.stringify(value.slice(0, 40))}; use "keychain" or "file" (export GIGAREELS_CREDENTIAL_STORE=file), or unset GIGAREELS_CREDENTIAL_STORE.`,
+      ["export GIGAREELS_CREDENTIAL_STORE=file", "unset GIGAREELS_CREDENTIAL_STORE"],
     );
     this.name = "InvalidCredentialStoreError";
   }
@@ -191,8 +181,8 @@ export class InvalidKeyFormatError extends CredentialsError {
   constructor(problem: string) {
     super(
       "invalid_key_format",
-      `Not saved: ${problem}. A GigaReels key is "giga_" followed by 32 letters or digits.`,
-      ["Copy the key again from the dashboard (Settings → API Keys)."],
+      `Not saved: ${problem}. A GigaReels key is "giga_" followed by 32 letters or digits: copy it again from the dashboard (Settings -> API Keys).`,
+      ["copy it again from the dashboard (Settings -> API Keys)"],
     );
     this.name = "InvalidKeyFormatError";
   }

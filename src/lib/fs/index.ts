@@ -140,13 +140,10 @@ export class LockTimeoutError extends Error {
     timeoutMs: number,
   ) {
     super(
-      `Could not take the lock ${lockPath} within ${timeoutMs} ms: another gigareels process holds it. Retry, or delete the lock file if no gigareels process is running.`,
+      `Could not take the lock ${lockPath} within ${timeoutMs} ms: another gigareels process holds it. Retry in a moment, or delete ${lockPath} if no other gigareels process is running.`,
     );
     this.name = "LockTimeoutError";
-    this.suggestions = [
-      "Retry in a moment.",
-      `If no other gigareels process is running, delete ${lockPath}.`,
-    ];
+    this.suggestions = ["Retry in a moment", `delete ${lockPath} if no other gigareels process is running`];
   }
 }
 
