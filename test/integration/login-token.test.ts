@@ -103,6 +103,17 @@ describe("refusals", () => {
     expect(existsSync(credentialsFile())).toBe(false);
   });
 
+  it("a GIGAREELS_API_KEY of only spaces is unset for login, as for every other command", async () => {
+    const key = emulator().createKey();
+    const r = await run({
+      method: "token",
+      readToken: async () => key,
+      env: { GIGAREELS_API_KEY: "  \n", GIGAREELS_API_KEY_FILE: " ", GIGAREELS_CREDENTIAL_STORE: "file" },
+    });
+    expect(r.key).toBe(`giga_****${key.slice(-4)}`);
+    expect(config.profile()?.apiKey).toBe(key);
+  });
+
   it("without a terminal and without a method it fails at once with no_terminal", async () => {
     const err = await run({}).catch((e) => e);
     expect(err.code).toBe("no_terminal");

@@ -117,6 +117,11 @@ export interface LoginResult {
 /** Variables that beat stored credentials: while one is set, a stored key would be ignored. */
 export const KEY_ENV_VARS = ["GIGAREELS_API_KEY", "GIGAREELS_API_KEY_FILE"] as const;
 
+/** The first key variable that is set to something other than spaces (what key resolution uses). */
+export function keyEnvVarSet(env: NodeJS.ProcessEnv): (typeof KEY_ENV_VARS)[number] | undefined {
+  return KEY_ENV_VARS.find((name) => (env[name] ?? "").trim() !== "");
+}
+
 const STDIN_IS_TERMINAL =
   "--with-token reads the key from stdin, but stdin is a terminal (the key would show as you type it)";
 const PIPE_A_KEY =
@@ -128,7 +133,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   const userSignal = options.signal ?? new AbortController().signal;
   const { ui, profile } = options;
 
-  const envVar = KEY_ENV_VARS.find((name) => env[name]);
+  const envVar = keyEnvVarSet(env);
   if (envVar) throw new ApiKeyEnvSetError(envVar);
   if (!options.method && !options.prompter) throw new NoTerminalError();
 

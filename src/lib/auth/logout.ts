@@ -7,7 +7,7 @@ import { maskKey } from "../credentials/key-format.js";
 import type { ResolvedKey } from "../credentials/types.js";
 import { DEFAULT_BASE_URL } from "../sdk/config.js";
 import type { GigaReelsOptions } from "../sdk/types.js";
-import { KEY_ENV_VARS } from "./login.js";
+import { keyEnvVarSet } from "./login.js";
 import { revokeKey } from "./oauth.js";
 import { type AuthServices, defaultAuthServices, type StoreOptions } from "./services.js";
 
@@ -119,7 +119,7 @@ export async function logout(options: LogoutOptions): Promise<LogoutResult> {
   }
 
   const profiles = [...results.values()].sort((a, b) => a.profile.localeCompare(b.profile));
-  const envVar = KEY_ENV_VARS.find((v) => env[v]);
+  const envVar = keyEnvVarSet(env);
   return {
     profiles,
     alreadyLoggedOut: found.size === 0 && profiles.every((p) => p.removedFrom.length === 0),
