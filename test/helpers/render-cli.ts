@@ -21,8 +21,8 @@ export function useRenderCli(options: EmulatorOptions = {}) {
     const r = await runCli([...args, "--base-url", emulator().url], {
       timeoutMs: 60_000,
       ...run,
-      // NODE_ENV=test (vitest's) makes oclif warn about unparsed commands after a parse error
-      env: { GIGAREELS_CONFIG_DIR: config.dir, GIGAREELS_API_KEY: key, NODE_ENV: undefined, ...run.env },
+      // NODE_ENV stays vitest's "test": oclif's [UnparsedCommand] warning must not follow a usage error
+      env: { GIGAREELS_CONFIG_DIR: config.dir, GIGAREELS_API_KEY: key, ...run.env },
     });
     expectNoFullKey(r.stdout + r.stderr, key);
     return r;

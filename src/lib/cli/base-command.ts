@@ -45,7 +45,9 @@ export abstract class BaseCommand extends Command {
   }
 
   override async finally(err: Error | undefined): Promise<void> {
-    process.off("SIGINT", this.onSigint);
+    // Once interrupted, the handler stays until the process exits: a second Ctrl-C during the
+    // clean-up still exits 130 instead of killing the process by signal.
+    if (this.sigintCount === 0) process.off("SIGINT", this.onSigint);
     await super.finally(err);
   }
 
@@ -69,6 +71,10 @@ export abstract class BaseCommand extends Command {
   }
 
   override async catch(err: Error & { suggestions?: string[] }): Promise<void> {
+    // A flag or argument that failed to parse counts as parsed: otherwise oclif (outside
+    // production, e.g. NODE_ENV=test or development) adds an "[UnparsedCommand] did you
+    // forget to call this.parse" warning after the one-line error.
+    this.parsed = true;
     const exitCode = exitCodeFor(err);
     process.exitCode = exitCode;
     const suggestions = Array.isArray(err.suggestions) ? err.suggestions : [];
