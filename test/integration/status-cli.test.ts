@@ -22,9 +22,13 @@ beforeEach(() => {
   keys = [];
 });
 
-/** Stand-ins for servers the emulator does not play: a 403 and a captive portal's 200 HTML. */
+/**
+ * Stand-ins for servers the emulator does not play: a 403, a captive portal's 200 HTML, and a
+ * web server's 404 page (a base URL that is not the API).
+ */
 let forbidden: string;
 let portal: string;
+let webServer: string;
 let closed: string;
 const servers: Array<{ close: (cb: () => void) => void }> = [];
 beforeAll(async () => {
@@ -39,6 +43,7 @@ beforeAll(async () => {
   };
   forbidden = await serve(403, "application/json", '{"error":"Insufficient permissions for this operation"}');
   portal = await serve(200, "text/html", "<html><body>Sign in to the Wi-Fi</body></html>");
+  webServer = await serve(404, "text/html", "<html><body>404 Not Found</body></html>");
   const c = createServer();
   await new Promise<void>((r) => c.listen(0, "127.0.0.1", r));
   closed = `http://127.0.0.1:${(c.address() as AddressInfo).port}`;
@@ -125,6 +130,13 @@ const cases: Case[] = [
     setup: async () => ({ GIGAREELS_API_KEY: key(), GIGAREELS_BASE_URL: portal }),
     code: 5,
     human: "not valid JSON (text/html",
+  },
+  {
+    name: "a web server's 404 page for /api/me (the base URL is not the API)",
+    setup: async () => ({ GIGAREELS_API_KEY: key(), GIGAREELS_BASE_URL: webServer }),
+    code: 5,
+    human:
+      /does not look like the GigaReels API: it answered GET \/api\/me with 404[\s\S]*To fix: Check the base URL http:\/\/127\.0\.0\.1:\d+ /,
   },
   {
     name: "an http base URL off loopback",

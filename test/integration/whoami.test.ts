@@ -153,6 +153,33 @@ describe("gigareels whoami (built CLI)", () => {
     expect(json.code).toBe(5);
     expect(JSON.parse(json.stdout).error).toMatchObject({ code: "connection_error", exitCode: 5 });
   });
+
+  for (const [what, status] of [
+    ["a web server's 404 page (the base URL is not the API)", 404],
+    ["a captive portal's 200 page", 200],
+  ] as const) {
+    it(`${what}: exit 5 in both modes, one line saying to check the base URL`, async () => {
+      const server = createServer((_req, res) => {
+        res.writeHead(status, { "content-type": "text/html" });
+        res.end("<html><body>Not the API</body></html>");
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      try {
+        const env = { GIGAREELS_API_KEY: key(), GIGAREELS_BASE_URL: url };
+        const human = await cli(["whoami"], { env });
+        expect(human.code).toBe(5);
+        expect(human.stdout).toBe("");
+        expect(human.stderr.trim().split("\n")).toHaveLength(1);
+        expect(human.stderr).toMatch(/^Error: .*text\/html.*Check (the base URL|GIGAREELS_BASE_URL)/);
+        const json = await cli(["whoami", "--json"], { env });
+        expect(json.code).toBe(5);
+        expect(JSON.parse(json.stdout).error).toMatchObject({ code: "malformed_response", exitCode: 5 });
+      } finally {
+        await new Promise((r) => server.close(r));
+      }
+    });
+  }
 });
 
 describe("whoami (in-process)", () => {

@@ -56,3 +56,16 @@ export function hostOf(url: string): string {
     return url;
   }
 }
+
+/**
+ * A 404 from `GET /api/me`, which every GigaReels API serves: the base URL points at another
+ * server (a typo, a web server's page, a proxy's). What to say, and the fix.
+ */
+export function notTheApi(baseUrl: string, answer: string): { message: string; fix: string[] } {
+  return {
+    message: `${hostOf(baseUrl)} does not look like the GigaReels API: it answered GET /api/me with ${answer}`,
+    fix: [
+      `Check the base URL ${baseUrl} (--base-url, GIGAREELS_BASE_URL or the profile's; the API is https://gigareels.com)`,
+    ],
+  };
+}

@@ -39,13 +39,21 @@ import {
   ConnectionError,
   CrossOriginRedirectError,
   MalformedResponseError,
+  NotFoundError,
   PermissionDeniedError,
   RateLimitError,
   ServerError,
   TimeoutError,
 } from "../sdk/errors.js";
 import type { GigaReelsOptions, Me } from "../sdk/types.js";
-import { fixForMissingKey, fixForRejectedKey, hostOf, ROTATE_AFTER_DAYS, rotationAdvice } from "./advice.js";
+import {
+  fixForMissingKey,
+  fixForRejectedKey,
+  hostOf,
+  notTheApi,
+  ROTATE_AFTER_DAYS,
+  rotationAdvice,
+} from "./advice.js";
 
 export const STATUS_SCHEMA_VERSION = 1;
 
@@ -97,8 +105,8 @@ export interface CheckStatus {
   httpStatus: number | null;
   /**
    * rejected: unauthorized | forbidden | malformed-key; unreachable: dns | refused | timeout |
-   * tls | reset | network | server-error | not-json | redirect; error: invalid-base-url |
-   * rate-limited | http-error | unexpected; skipped: offline | no-key.
+   * tls | reset | network | blocked-port | server-error | not-json | not-found | redirect; error:
+   * invalid-base-url | rate-limited | http-error | unexpected; skipped: offline | no-key.
    */
   reason: string | null;
   /** One line, never a key. */
@@ -512,7 +520,12 @@ function describeFailure(entry: ProfileStatus, found: Found, err: unknown): void
     ]);
   else if (err instanceof CrossOriginRedirectError) set("unreachable", "redirect", sdkFix);
   else if (err instanceof RateLimitError) set("error", "rate-limited", sdkFix);
-  else if (err instanceof APIError) set("error", "http-error", sdkFix);
+  else if (err instanceof NotFoundError) {
+    // Not this API at all: a web server's 404 page (not-json) or another API's 404 (not-found).
+    const wrong = notTheApi(entry.baseUrl, message);
+    set("unreachable", err.body === undefined ? "not-json" : "not-found", wrong.fix);
+    entry.check.message = wrong.message;
+  } else if (err instanceof APIError) set("error", "http-error", sdkFix);
   else set("error", "unexpected", sdkFix);
   // The table's code for these is 5 (the API cannot be reached), whatever the error class says.
   if (entry.check.result === "unreachable") entry.exitCode = ExitCode.UNREACHABLE;

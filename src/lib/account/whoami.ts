@@ -4,9 +4,14 @@
  * profile's keychain item or file entry); errors are the SDK's (exit 4 when there is no key or
  * it is rejected, 5 when the API cannot be reached), with the fix for where the key came from.
  */
-import { AuthenticationError, PermissionDeniedError } from "../sdk/errors.js";
+import {
+  AuthenticationError,
+  MalformedResponseError,
+  NotFoundError,
+  PermissionDeniedError,
+} from "../sdk/errors.js";
 import type { GigaReelsOptions, Me } from "../sdk/types.js";
-import { fixForRejectedKey, hostOf } from "./advice.js";
+import { fixForRejectedKey, hostOf, notTheApi } from "./advice.js";
 
 export interface WhoamiOptions {
   /** --profile */
@@ -41,6 +46,12 @@ export async function whoami(options: WhoamiOptions = {}): Promise<Me> {
   try {
     return await client.me({ signal: options.signal });
   } catch (err) {
+    if (err instanceof NotFoundError) {
+      // Every GigaReels API serves /api/me: the base URL is some other server (exit 5, as status).
+      const baseUrl = (await client.credentials().catch(() => null))?.baseUrl ?? err.url ?? "";
+      const wrong = notTheApi(baseUrl, err.message);
+      throw new MalformedResponseError(wrong.message, { cause: err, suggestions: wrong.fix });
+    }
     if (err instanceof AuthenticationError || err instanceof PermissionDeniedError) {
       const cred = await client.credentials().catch(() => null);
       if (cred) {
