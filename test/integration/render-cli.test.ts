@@ -43,9 +43,19 @@ describe("render: values are checked before sending", () => {
     [
       "a bad --timeout",
       ["render", "x", "--timeout", "soon"],
-      '--timeout expects a duration such as 90s, 5m or 1h, not "soon"',
+      // the flag named once (oclif's "Parsing --timeout" starts the message)
+      'Error: Parsing --timeout expects a duration greater than 0 such as 90s, 5m or 1h, not "soon"',
     ],
-    ["a bad --max-outage", ["render", "x", "--max-outage", "-1"], "--max-outage expects a duration"],
+    [
+      "a zero --timeout",
+      ["render", "x", "--timeout", "0", "--wait"],
+      'Parsing --timeout expects a duration greater than 0 such as 90s, 5m or 1h, not "0"',
+    ],
+    [
+      "a bad --max-outage",
+      ["render", "x", "--max-outage", "-1"],
+      "Error: Parsing --max-outage expects a duration greater than 0",
+    ],
     [
       "a bad --idempotency-key",
       ["render", "x", "--idempotency-key", " spaced "],

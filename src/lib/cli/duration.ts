@@ -2,10 +2,22 @@ import { UsageError } from "./usage-error.js";
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** Parses `90s`, `5m`, `1h`, `1h30m`, `250ms` or a bare number of seconds into milliseconds. */
-export function parseDuration(input: string, flag = "--timeout"): number {
+/**
+ * Parses `90s`, `5m`, `1h`, `1h30m`, `250ms` or a bare number of seconds into milliseconds; zero
+ * is refused (a limit of nothing). `flag` names the flag in the message; leave it out inside an
+ * oclif flag's `parse`, whose error already starts with "Parsing --flag".
+ */
+export function parseDuration(input: string, flag?: string): number {
   const text = input.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const problem = () =>
+    new UsageError(
+      `${flag ? `${flag} ` : ""}expects a duration greater than 0 such as 90s, 5m or 1h, not "${input}"`,
+    );
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    const ms = Math.round(Number(text) * 1000);
+    if (ms <= 0) throw problem();
+    return ms;
+  }
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
   let total = 0;
   let consumed = 0;
@@ -13,9 +25,7 @@ export function parseDuration(input: string, flag = "--timeout"): number {
     total += Number(m[1]) * UNITS[m[2]!]!;
     consumed = re.lastIndex;
   }
-  if (consumed !== text.length || text.length === 0 || total <= 0) {
-    throw new UsageError(`${flag} expects a duration such as 90s, 5m or 1h, not "${input}"`);
-  }
+  if (consumed !== text.length || text.length === 0 || total <= 0) throw problem();
   return Math.round(total);
 }
 

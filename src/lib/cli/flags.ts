@@ -21,7 +21,7 @@ export const timeoutFlag = (summary: string, defaultValue?: string) =>
   Flags.custom<number>({
     summary,
     helpValue: "DURATION",
-    parse: async (input) => parseDuration(input, "--timeout"),
+    parse: async (input) => parseDuration(input),
     ...(defaultValue ? { default: async () => parseDuration(defaultValue) } : {}),
   })();
 

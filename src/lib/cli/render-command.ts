@@ -49,7 +49,7 @@ export const followFlags = {
   "max-outage": Flags.custom<number>({
     summary: "How long the API may be unreachable before giving up (exit 5). Default 5m.",
     helpValue: "DURATION",
-    parse: async (input) => parseDuration(input, "--max-outage"),
+    parse: async (input) => parseDuration(input),
   })(),
 };
 
