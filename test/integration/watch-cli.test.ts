@@ -5,8 +5,11 @@
  * emulator's), --open, an unknown render.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { expectNoFullKey, runCli } from "../helpers/cli.js";
 import { api, SAMPLE_BODIES } from "../helpers/emulator.js";
 import { ndjson, useRenderCli } from "../helpers/render-cli.js";
 
@@ -98,10 +101,69 @@ describe("gigareels watch", () => {
     expect(new Set(lines).size).toBe(lines.length);
   });
 
-  it("an unknown render: the server's 404, exit 1", async () => {
+  it("an unknown render: the server's 404 told plainly with the fix, exit 1 in both modes", async () => {
     const r = await cli(["watch", "rnd_doesnotexist"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain("404 Render not found");
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trim().split("\n")).toEqual([
+      `Error: Render rnd_doesnotexist was not found (404 Render not found from ${emulator().url}). Check the id: \`gigareels render\` prints it. A render is found only with a key of the account that submitted it, on the same server (--profile, --base-url)`,
+    ]);
+    const json = await cli(["watch", "rnd_doesnotexist", "--json"]);
+    expect(json.code).toBe(1);
+    expect(json.stderr).toBe("");
+    expect(JSON.parse(json.stdout).error).toMatchObject({ code: "not_found", exitCode: 1 });
+  });
+
+  it("a base URL that answers an HTML 404 page is not the API: exit 5 with the fix", async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(404, { "content-type": "text/html" });
+      res.end("<html><body>404 Not Found</body></html>");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      // not cli(): it points --base-url at the emulator
+      const r = await runCli(["watch", "rnd_x", "--base-url", url], {
+        env: { GIGAREELS_CONFIG_DIR: config.dir, GIGAREELS_API_KEY: key(), NODE_ENV: "development" },
+      });
+      expectNoFullKey(r.stdout + r.stderr, key());
+      expect(r.code).toBe(5);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toContain(
+        "does not look like the GigaReels API: it answered GET /api/render/status/rnd_x with 404",
+      );
+      expect(r.stderr).toContain(`Check the base URL ${url}`);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it.each([
+    ["empty", ""],
+    ["..", ".."],
+    ["with a slash", "rnd_1/../../api/me"],
+    ["a URL", "https://gigareels.com/renders/rnd_1"],
+    ["with a space", "rnd_1 rnd_2"],
+  ])("a render id %s: exit 2 in both modes, one line, nothing sent", async (_what, id) => {
+    const before = emulator().requests.length;
+    const r = await cli(["watch", id], { env: { NODE_ENV: "development" } });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^Error: (The render id is empty|".*" is not a render id)\. Pass the id/);
+    const json = await cli(["watch", id, "--json"]);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout).error).toMatchObject({ code: "usage", exitCode: 2 });
+    expect(emulator().requests.length).toBe(before);
+  });
+
+  it("usage errors are one line, also where oclif would warn (NODE_ENV=development): no id, --timeout 0", async () => {
+    for (const args of [["watch"], ["watch", "rnd_x", "--timeout", "0"], ["watch", "rnd_x", "--bogus"]]) {
+      const r = await cli(args, { env: { NODE_ENV: "development" } });
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr.trim().split("\n"), r.stderr).toHaveLength(1);
+      expect(r.stderr).not.toContain("UnparsedCommand");
+    }
   });
 
   it("Ctrl-C while waiting: stops at once, prints the render id and the resume command, exit 130", async () => {

@@ -58,12 +58,17 @@ export function hostOf(url: string): string {
 }
 
 /**
- * A 404 from `GET /api/me`, which every GigaReels API serves: the base URL points at another
- * server (a typo, a web server's page, a proxy's). What to say, and the fix.
+ * A 404 from `GET /api/me`, which every GigaReels API serves, or a 404 page that is not JSON:
+ * the base URL points at another server (a typo, a web server's page, a proxy's). What to say,
+ * and the fix.
  */
-export function notTheApi(baseUrl: string, answer: string): { message: string; fix: string[] } {
+export function notTheApi(
+  baseUrl: string,
+  answer: string,
+  request = "GET /api/me",
+): { message: string; fix: string[] } {
   return {
-    message: `${hostOf(baseUrl)} does not look like the GigaReels API: it answered GET /api/me with ${answer}`,
+    message: `${hostOf(baseUrl)} does not look like the GigaReels API: it answered ${request} with ${answer}`,
     fix: [
       `Check the base URL ${baseUrl} (--base-url, GIGAREELS_BASE_URL or the profile's; the API is https://gigareels.com)`,
     ],

@@ -6,9 +6,10 @@
  */
 import { stat } from "node:fs/promises";
 import { dirname } from "node:path";
+import { notTheApi } from "../account/advice.js";
 import type { GigaReels } from "../sdk/client.js";
 import type { DownloadOutcome } from "../sdk/download-client.js";
-import { AbortedError, DeadlineExceededError } from "../sdk/errors.js";
+import { AbortedError, DeadlineExceededError, MalformedResponseError } from "../sdk/errors.js";
 import type { RenderStatus } from "../sdk/types.js";
 import type { WaitEvent } from "../sdk/wait.js";
 import { formatDuration } from "./duration.js";
@@ -130,6 +131,49 @@ export function resumeCommand(
 }
 
 /**
+ * A render id as `watch` takes it, refused before anything is sent when it cannot be one: empty,
+ * `.` or `..` (they would change the status URL's path), or with a slash, a space, `?`, `#`, `%`
+ * or a control character (a URL or a half-pasted line rather than an id).
+ */
+export function checkRenderId(input: string): string {
+  const id = input.trim();
+  const fix = ["Pass the id `gigareels render` printed, e.g. gigareels watch rnd_8f2c"];
+  if (id === "") throw new UsageError("The render id is empty", fix);
+  if (id === "." || id === ".." || /[\s/\\?#%\u0000-\u001f\u007f]/.test(id))
+    throw new UsageError(`${JSON.stringify(id)} is not a render id`, fix);
+  return id;
+}
+
+/**
+ * The server's 404 for a render's status, told plainly: no such render (exit 1), or, when the
+ * 404 is not JSON, a base URL that is not the API (exit 5, as `status` and `whoami` say).
+ */
+function renderNotFound(
+  err: Error & { url?: string; body?: unknown; suggestions?: string[] },
+  renderId: string,
+) {
+  let origin = "the server";
+  let request = `the status request for render ${renderId}`;
+  try {
+    const url = new URL(err.url ?? "");
+    origin = url.origin;
+    request = `GET ${url.pathname}`;
+  } catch {
+    // no URL on the error: keep the words
+  }
+  if (err.body === undefined) {
+    const wrong = notTheApi(origin, err.message, request);
+    return new MalformedResponseError(wrong.message, { cause: err, suggestions: wrong.fix });
+  }
+  err.message = `Render ${renderId} was not found (${err.message} from ${origin})`;
+  err.suggestions = [
+    "Check the id: `gigareels render` prints it",
+    "A render is found only with a key of the account that submitted it, on the same server (--profile, --base-url)",
+  ];
+  return err;
+}
+
+/**
  * Refuses early (before a render is submitted) a download that could not be saved: an existing
  * file without --force, a folder that does not exist.
  */
@@ -240,6 +284,7 @@ export async function followRender(
     const code = (err as { code?: string }).code;
     if (code === "aborted" || code === "deadline_exceeded" || code === "outage")
       throw withResume(err as Error, resume);
+    if (code === "not_found") throw renderNotFound(err as Error, renderId);
     throw err;
   }
   const result: FollowResult = {
