@@ -424,6 +424,31 @@ describe("gigareels doctor: each failure, its fix and its exit code", () => {
     expect(s.by("api").detail).toMatch(/^503 /);
   });
 
+  it("API: a web server's 404 page (the base URL is not the API) -> exit 5 with the base-URL fix", async () => {
+    const web = createServer((_req, res) => {
+      res.writeHead(404, { "content-type": "text/html" });
+      res.end("<html><body>404 Not Found</body></html>");
+    });
+    await new Promise<void>((r) => web.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+    try {
+      const r = await doctor({ GIGAREELS_BASE_URL: url });
+      expect(r.code).toBe(5);
+      expect(r.doc.exitCode).toBe(5);
+      expect(r.by("tcp").status).toBe("pass");
+      expect(r.by("api")).toMatchObject({
+        status: "fail",
+        exitCode: 5,
+        fix: expect.stringContaining(`Check the base URL ${url} `),
+      });
+      expect(r.by("api").detail).toMatch(
+        /does not look like the GigaReels API: it answered GET \/api\/me with 404 .*text\/html/,
+      );
+    } finally {
+      await new Promise((r) => web.close(r));
+    }
+  });
+
   it("clock: 10 minutes off the server's Date -> exit 1 with the fix", async () => {
     const r = await doctor({ GIGAREELS_BASE_URL: skewedUrl });
     expect(r.code).toBe(1);

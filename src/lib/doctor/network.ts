@@ -8,6 +8,7 @@
 import { lookup } from "node:dns/promises";
 import { connect as netConnect, isIP, type Socket } from "node:net";
 import { connect as tlsConnect, type DetailedPeerCertificate, type TLSSocket } from "node:tls";
+import { notTheApi } from "../account/advice.js";
 import { exitCodeFor } from "../cli/exit-codes.js";
 import { type ProxyChoice, routeFor } from "../net/proxy.js";
 import { openTunnel } from "../net/tunnel.js";
@@ -315,6 +316,18 @@ export async function checkApi(t: NetTarget, key: string | null, userAgent?: str
   const receivedAt = Date.now();
   const answer = { raw, sentAt, receivedAt };
   const ms = receivedAt - sentAt;
+  if (raw.status === 404) {
+    // Every GigaReels API serves /api/me: some other server answered (as status and whoami say).
+    const wrong = notTheApi(t.url.href.replace(/\/$/, ""), errorFromResponse(raw).message);
+    return {
+      check: check("api", "fail", wrong.message, {
+        fix: wrong.fix[0],
+        exitCode: exitCodeFor({ code: "malformed_response" }),
+        data: { status: raw.status, ms },
+      }),
+      answer,
+    };
+  }
   if (raw.status < 200 || raw.status > 299) {
     const err = errorFromResponse(raw);
     return { check: failFrom("api", err, { data: { status: raw.status, ms } }), answer };
