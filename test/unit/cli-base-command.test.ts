@@ -7,6 +7,8 @@
 import { Flags } from "@oclif/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { BaseCommand } from "../../src/lib/cli/base-command.js";
+import { closestCommand } from "../../src/lib/cli/hooks/command-not-found.js";
+import { oneLine } from "../../src/lib/cli/output.js";
 import { ROOT } from "../helpers/cli.js";
 
 class Flagged extends BaseCommand {
@@ -68,5 +70,34 @@ describe("BaseCommand", () => {
   it("a command that ended without Ctrl-C leaves no SIGINT handler behind", async () => {
     await Flagged.run(["--name", "x"], ROOT);
     expect(process.listeners("SIGINT")).toEqual(before);
+  });
+});
+
+describe("oneLine", () => {
+  it("joins a message and its fixes into one line, one full stop between sentences", () => {
+    expect(oneLine("Nonexistent flag: --x\nSee more help with --help")).toBe(
+      "Nonexistent flag: --x. See more help with --help",
+    );
+    expect(oneLine("Is it you?", ["Run gigareels login"])).toBe("Is it you? Run gigareels login");
+    expect(oneLine("No key.", ["Run gigareels login", "or set GIGAREELS_API_KEY"])).toBe(
+      "No key. Run gigareels login, or set GIGAREELS_API_KEY",
+    );
+    expect(oneLine("Failed:", ["Try again."])).toBe("Failed. Try again.");
+    expect(oneLine("a line\nwrapped in the middle", ["Fix it."])).toBe(
+      "a line wrapped in the middle. Fix it.",
+    );
+    expect(oneLine("Same fix. Fix it.", ["Fix it."])).toBe("Same fix. Fix it.");
+  });
+});
+
+describe("closestCommand", () => {
+  const ids = ["login", "logout", "status", "whoami", "render", "render text", "render split", "watch"];
+  it("a typo finds the command; extra words find the command they follow; far words find none", () => {
+    expect(closestCommand("statsu", ids)).toBe("status");
+    expect(closestCommand("logot", ids)).toBe("logout");
+    expect(closestCommand("render txt", ids)).toBe("render text");
+    expect(closestCommand("whoami extra", ids)).toBe("whoami");
+    expect(closestCommand("render text more", ids)).toBe("render text");
+    expect(closestCommand("zzzzzzzz", ids)).toBeUndefined();
   });
 });

@@ -75,18 +75,26 @@ export abstract class BaseCommand extends Command {
     // production, e.g. NODE_ENV=test or development) adds an "[UnparsedCommand] did you
     // forget to call this.parse" warning after the one-line error.
     this.parsed = true;
-    const exitCode = exitCodeFor(err);
-    process.exitCode = exitCode;
-    const suggestions = Array.isArray(err.suggestions) ? err.suggestions : [];
-    const message = oneLine(err.message || String(err));
-    if (this.jsonEnabled()) {
-      const doc: JsonErrorDocument = {
-        error: { code: errorCodeFor(err), message, exitCode, suggestions },
-      };
-      this.logJson(doc);
-    } else {
-      stderrLine(`Error: ${oneLine(err.message || String(err), suggestions)}`);
-    }
-    if (process.env.DEBUG && err.stack) stderrLine(err.stack);
+    process.exitCode = renderError(err, this.jsonEnabled());
   }
+}
+
+/**
+ * Renders an error as the conventions ask (one line on stderr, or the JSON error document on
+ * stdout under --json; the stack only with DEBUG) and returns its exit code. Used by every
+ * command and by the hooks that run outside one (an unknown command).
+ */
+export function renderError(err: Error & { suggestions?: string[] }, json: boolean): number {
+  const exitCode = exitCodeFor(err);
+  const suggestions = Array.isArray(err.suggestions) ? err.suggestions : [];
+  if (json) {
+    const doc: JsonErrorDocument = {
+      error: { code: errorCodeFor(err), message: oneLine(err.message || String(err)), exitCode, suggestions },
+    };
+    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  } else {
+    stderrLine(`Error: ${oneLine(err.message || String(err), suggestions)}`);
+  }
+  if (process.env.DEBUG && err.stack) stderrLine(err.stack);
+  return exitCode;
 }

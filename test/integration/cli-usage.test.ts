@@ -1,0 +1,81 @@
+/**
+ * Usage mistakes outside any one command, through the built `gigareels`: an unknown command
+ * (or a command given words it does not take) is a usage error, exit 2, in one line that names
+ * the closest command; under --json the error document is on stdout. oclif's not-found plugin
+ * alone would print two lines and exit 127, outside the exit-code table.
+ */
+import { describe, expect, it } from "vitest";
+import { runCli, useTempConfig } from "../helpers/cli.js";
+import { hasScript, inTerminal } from "../helpers/terminal.js";
+
+const config = useTempConfig();
+
+describe("an unknown command", () => {
+  it("a typo: exit 2, one line naming the command it was probably meant to be", async () => {
+    const r = await runCli(["statsu"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      'Error: "statsu" is not a gigareels command. Did you mean "gigareels status"? Run gigareels --help for the list of commands.\n',
+    );
+  });
+
+  it("words a command does not take point at the command; a word like no command has no guess", async () => {
+    const extra = await runCli(["whoami", "extra"]);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toMatch(
+      /^Error: "whoami extra" is not a gigareels command\. Did you mean "gigareels whoami"\?/,
+    );
+    const far = await runCli(["zzzzzzzz"]);
+    expect(far.code).toBe(2);
+    expect(far.stderr).toBe(
+      'Error: "zzzzzzzz" is not a gigareels command. Run gigareels --help for the list of commands.\n',
+    );
+  });
+
+  it("--json: the error document on stdout, exit 2", async () => {
+    const r = await runCli(["rendr", "--json"]);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: {
+        code: "usage",
+        message: '"rendr" is not a gigareels command. Did you mean "gigareels render"?',
+        exitCode: 2,
+        suggestions: ["Run gigareels --help for the list of commands."],
+      },
+    });
+  });
+
+  it("a bad flag: one line with a full stop between oclif's two sentences", async () => {
+    const r = await runCli(["status", "--bogus"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("Error: Nonexistent flag: --bogus. See more help with --help\n");
+  });
+
+  it("a bad duration names its flag once, for every command that takes one", async () => {
+    for (const args of [
+      ["emulator", "--render-duration", "abc"],
+      ["watch", "r1", "--max-outage", "0"],
+      ["login", "--with-token", "--timeout", "-5s"],
+    ]) {
+      const r = await runCli(args);
+      const flag = args.find((a) => a.startsWith("--") && a !== "--with-token")!;
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toBe(
+        `Error: Parsing ${flag} expects a duration greater than 0 such as 90s, 5m or 1h, not "${args.at(-1)}". See more help with --help\n`,
+      );
+    }
+  });
+});
+
+describe.skipIf(!hasScript)("an unknown command in a terminal", () => {
+  it("asks whether the closest command was meant, and runs it with the same flags", async () => {
+    const r = await inTerminal(["statsu", "--offline"], [["Did you mean status?", "y\r"]], {
+      env: { GIGAREELS_CONFIG_DIR: config.dir, GIGAREELS_CREDENTIAL_STORE: "file" },
+    });
+    expect(r.screen).toContain("statsu is not a gigareels command");
+    // status --offline ran: not logged in, exit 4.
+    expect(r.screen).toMatch(/not logged in|No API key/i);
+    expect(r.code).toBe(4);
+  });
+});
