@@ -1,10 +1,9 @@
-import { readFile } from "node:fs/promises";
 import { Flags } from "@oclif/core";
-import { isValidKeyFormat, maskKey } from "../lib/credentials/key-format.js";
+import { maskKey } from "../lib/credentials/key-format.js";
 import { BaseCommand } from "../lib/cli/base-command.js";
-import { parseDuration } from "../lib/cli/duration.js";
 import { shellQuote } from "../lib/cli/output.js";
-import { UsageError } from "../lib/cli/usage-error.js";
+import { readKeys } from "../lib/cli/emulator-keys.js";
+import { durationFlag } from "../lib/cli/flags.js";
 
 export interface EmulatorReady {
   url: string;
@@ -14,13 +13,6 @@ export interface EmulatorReady {
   keysFile: string;
   loginCommand: string;
 }
-
-const durationFlag = (summary: string, flag: string) =>
-  Flags.custom<number>({
-    summary,
-    helpValue: "DURATION",
-    parse: async (input) => parseDuration(input, flag),
-  })();
 
 export default class Emulator extends BaseCommand {
   static override summary = "Run a local GigaReels API emulator (for development and tests).";
@@ -54,11 +46,8 @@ export default class Emulator extends BaseCommand {
       helpValue: "KEY|@FILE",
     }),
     "auto-approve": Flags.boolean({ summary: "Approve browser and device logins without a click (demos)." }),
-    "render-duration": durationFlag("How long a render takes (default 6s).", "--render-duration"),
-    "rate-limit-minute": durationFlag(
-      "Length of a rate-limit minute (hour and day shrink alike), e.g. 5s.",
-      "--rate-limit-minute",
-    ),
+    "render-duration": durationFlag("How long a render takes (default 6s)."),
+    "rate-limit-minute": durationFlag("Length of a rate-limit minute (hour and day shrink alike), e.g. 5s."),
     verbose: Flags.boolean({ summary: "Print each request to stderr (keys masked)." }),
   };
 
@@ -112,39 +101,4 @@ export default class Emulator extends BaseCommand {
     this.info("Emulator stopped.");
     process.exitCode = 0;
   }
-}
-
-/** Keys from --key values: a key, or @FILE with keys one a line. Never echoes a key. */
-async function readKeys(values: string[]): Promise<string[]> {
-  const keys: string[] = [];
-  for (const value of values) {
-    if (value.startsWith("@")) {
-      const path = value.slice(1);
-      let text: string;
-      try {
-        text = await readFile(path, "utf8");
-      } catch {
-        throw new UsageError(`--key ${value}: cannot read that file`, ["Pass @FILE with one key a line"]);
-      }
-      const lines = text
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter(Boolean);
-      for (const [i, line] of lines.entries()) {
-        if (!isValidKeyFormat(line))
-          throw new UsageError(`--key ${value}: line ${i + 1} is not a GigaReels API key`, [
-            'A key is "giga_" followed by 32 letters or digits',
-          ]);
-        keys.push(line);
-      }
-      continue;
-    }
-    const key = value.trim();
-    if (!isValidKeyFormat(key))
-      throw new UsageError(`--key ${maskKey(key)} is not a GigaReels API key`, [
-        'A key is "giga_" followed by 32 letters or digits',
-      ]);
-    keys.push(key);
-  }
-  return keys;
 }

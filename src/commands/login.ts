@@ -3,7 +3,7 @@ import { type LoginMethod, type LoginResult, login } from "../lib/auth/login.js"
 import { inquirerPrompter } from "../lib/auth/prompter.js";
 import { BaseCommand } from "../lib/cli/base-command.js";
 import { formatDuration, parseDuration } from "../lib/cli/duration.js";
-import { baseUrlFlag, localFlag, profileFlag, timeoutFlag } from "../lib/cli/flags.js";
+import { baseUrlFlag, localFlag, profileFlag, durationFlag } from "../lib/cli/flags.js";
 import { canPrompt, stderrLine } from "../lib/cli/output.js";
 
 const METHODS = ["web", "device", "with-token"];
@@ -58,7 +58,7 @@ Exit codes: 2 usage (no terminal, bad key on stdin, port in use), 4 denied, expi
       max: 65535,
       helpValue: "PORT",
     }),
-    timeout: timeoutFlag(
+    timeout: durationFlag(
       `How long to wait for the browser or the device approval (default ${DEFAULT_TIMEOUT}).`,
     ),
     local: localFlag,

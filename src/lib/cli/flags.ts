@@ -17,7 +17,8 @@ export const localFlag = Flags.boolean({
   exclusive: ["base-url"],
 });
 
-export const timeoutFlag = (summary: string, defaultValue?: string) =>
+/** A duration flag (90s, 5m, 1h, or seconds) parsed to milliseconds; zero is refused. */
+export const durationFlag = (summary: string, defaultValue?: string) =>
   Flags.custom<number>({
     summary,
     helpValue: "DURATION",

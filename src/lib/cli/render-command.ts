@@ -11,8 +11,7 @@ import { Flags } from "@oclif/core";
 import type { GigaReels } from "../sdk/client.js";
 import { BaseCommand } from "./base-command.js";
 import type { ApiFlags } from "./client.js";
-import { parseDuration } from "./duration.js";
-import { baseUrlFlag, localFlag, profileFlag, timeoutFlag } from "./flags.js";
+import { baseUrlFlag, localFlag, profileFlag, durationFlag } from "./flags.js";
 import {
   checkOutputPath,
   type FollowEvent,
@@ -45,12 +44,8 @@ export const followFlags = {
   open: Flags.boolean({
     summary: "Open the finished video (the --output file, else its URL) with the system's viewer.",
   }),
-  timeout: timeoutFlag("Stop following after this long (exit 7); the render goes on."),
-  "max-outage": Flags.custom<number>({
-    summary: "How long the API may be unreachable before giving up (exit 5). Default 5m.",
-    helpValue: "DURATION",
-    parse: async (input) => parseDuration(input),
-  })(),
+  timeout: durationFlag("Stop following after this long (exit 7); the render goes on."),
+  "max-outage": durationFlag("How long the API may be unreachable before giving up (exit 5). Default 5m."),
 };
 
 /** Flags of the commands that submit a render. */
