@@ -94,10 +94,12 @@ describe("standalone binary", () => {
     expect(r.stdout).toContain("Display help for gigareels.");
   });
 
-  it("an unknown command runs the bundled not-found hook (exit 127)", async () => {
-    const r = await runBinary(["no-such-command"]);
-    expect(r.code).toBe(127);
-    expect(r.stderr).toContain("no-such-command is not a gigareels command");
+  it("an unknown command runs the bundled not-found hook: a usage error naming the closest command (exit 2)", async () => {
+    const r = await runBinary(["statsu"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'Error: "statsu" is not a gigareels command. Did you mean "gigareels status"? Run gigareels --help for the list of commands.\n',
+    );
   });
 });
 

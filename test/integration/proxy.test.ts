@@ -154,7 +154,7 @@ describe("gigareels api through a proxy", () => {
     const lines = r.stderr.trim().split("\n");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toBe(
-      `Error: Could not reach ${HOST}:${emu.port} through the proxy ${authProxy.url} (from HTTPS_PROXY): the proxy asks for a user name and password (407 Proxy Authentication Required). Put them in HTTPS_PROXY (http://USER:PASSWORD@HOST:PORT). or add ${HOST} to NO_PROXY if it can be reached directly`,
+      `Error: Could not reach ${HOST}:${emu.port} through the proxy ${authProxy.url} (from HTTPS_PROXY): the proxy asks for a user name and password (407 Proxy Authentication Required). Put them in HTTPS_PROXY (http://USER:PASSWORD@HOST:PORT), or add ${HOST} to NO_PROXY if it can be reached directly`,
     );
     expect(authProxy.requests.length - before).toBe(1); // a refusal is final: no retry
 

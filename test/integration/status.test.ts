@@ -14,6 +14,7 @@ import { type KeytarLike, saveCredentials } from "../../src/lib/credentials/inde
 import { expectNoFullKey, useTempConfig } from "../helpers/cli.js";
 import { startEmulator, useEmulator } from "../helpers/emulator.js";
 import { createTestCa } from "../helpers/tls-ca.js";
+import { closedPort } from "../helpers/proxy.js";
 
 const emulator = useEmulator({ rateLimits: false });
 const config = useTempConfig();
@@ -97,15 +98,6 @@ async function stubServer(
     url: `http://127.0.0.1:${port}`,
     stop: () => new Promise((r) => server.close(() => r())),
   };
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 describe("status: where the key comes from", () => {

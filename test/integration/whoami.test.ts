@@ -20,6 +20,7 @@ import {
   useTempConfig,
 } from "../helpers/cli.js";
 import { useEmulator } from "../helpers/emulator.js";
+import { closedPort } from "../helpers/proxy.js";
 
 const emulator = useEmulator({ rateLimits: false });
 const config = useTempConfig();
@@ -54,14 +55,6 @@ async function cli(args: string[], options: RunOptions = {}): Promise<CliResult>
 function inTerminal(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const command = [process.execPath, BIN, ...args].map((a) => `'${a}'`).join(" ");
   return cli([], { command: ["script", "-qec", command, "/dev/null"], env });
-}
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 describe("gigareels whoami (built CLI)", () => {

@@ -75,7 +75,7 @@ export abstract class BaseCommand extends Command {
     // production, e.g. NODE_ENV=test or development) adds an "[UnparsedCommand] did you
     // forget to call this.parse" warning after the one-line error.
     this.parsed = true;
-    process.exitCode = renderError(err, this.jsonEnabled());
+    process.exitCode = renderError(err, this.jsonEnabled() ? (doc) => this.logJson(doc) : undefined);
   }
 }
 
@@ -84,14 +84,17 @@ export abstract class BaseCommand extends Command {
  * stdout under --json; the stack only with DEBUG) and returns its exit code. Used by every
  * command and by the hooks that run outside one (an unknown command).
  */
-export function renderError(err: Error & { suggestions?: string[] }, json: boolean): number {
+export function renderError(
+  err: Error & { suggestions?: string[] },
+  /** Under --json, how the error document is written (a command's own logJson: NDJSON commands keep it on one line). */
+  writeJson?: (doc: JsonErrorDocument) => void,
+): number {
   const exitCode = exitCodeFor(err);
   const suggestions = Array.isArray(err.suggestions) ? err.suggestions : [];
-  if (json) {
-    const doc: JsonErrorDocument = {
+  if (writeJson) {
+    writeJson({
       error: { code: errorCodeFor(err), message: oneLine(err.message || String(err)), exitCode, suggestions },
-    };
-    process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    });
   } else {
     stderrLine(`Error: ${oneLine(err.message || String(err), suggestions)}`);
   }

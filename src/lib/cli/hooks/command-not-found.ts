@@ -54,7 +54,9 @@ const hook: Hook<"command_not_found"> = async function (opts) {
   const error = new UsageError(`"${typed}" is not a ${config.bin} command.${hint}`, [
     `Run ${config.bin} --help for the list of commands.`,
   ]);
-  this.exit(renderError(error, json));
+  this.exit(
+    renderError(error, json ? (doc) => process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`) : undefined),
+  );
 };
 
 export default hook;
