@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseContentRange } from "../../src/lib/render/download.js";
 import { defaultFileName } from "../../src/lib/sdk/download-client.js";
+import { DownloadError, GigaReelsError } from "../../src/index.js";
 
 describe("download helpers", () => {
   it("reads Content-Range", () => {
@@ -20,5 +21,21 @@ describe("download helpers", () => {
     expect(defaultFileName(undefined, "https://cdn.example/videos/clip")).toBe("clip.mp4");
     expect(defaultFileName(undefined, "https://cdn.example/")).toBe("video.mp4");
     expect(defaultFileName(undefined, "https://cdn.example/..")).toBe("video.mp4");
+  });
+
+  it("DownloadError belongs to the SDK's one error hierarchy, and its message never holds a key", () => {
+    const key = `giga_${"a1B2".repeat(8)}`;
+    const err = new DownloadError(
+      "download_failed",
+      `Download of https://cdn.example/v.mp4?k=${key} failed`,
+      ["Try again later"],
+    );
+    expect(err).toBeInstanceOf(GigaReelsError);
+    expect(err).toBeInstanceOf(DownloadError);
+    expect(err.name).toBe("DownloadError");
+    expect(err.code).toBe("download_failed");
+    expect(err.suggestions).toEqual(["Try again later"]);
+    expect(err.message).not.toContain(key);
+    expect(err.message).toContain("giga_****a1B2");
   });
 });

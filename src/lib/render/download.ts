@@ -28,6 +28,7 @@ import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { GigaReelsError } from "../sdk/errors.js";
 import { writeFileAtomic } from "../fs/index.js";
 import { explainProxyFailure, ProxyError, proxyFor, proxyRefusal } from "../net/proxy.js";
 
@@ -85,15 +86,15 @@ export interface DownloadResult {
   attempts: number;
 }
 
-/** Stable codes: "usage", "download_failed", "download_stalled", "length_mismatch", "aborted". */
-export class DownloadError extends Error {
-  readonly code: string;
-  readonly suggestions: string[];
+/**
+ * Stable codes: "usage", "download_failed", "download_stalled", "length_mismatch", "aborted".
+ * Part of the SDK's one error hierarchy (`instanceof GigaReelsError`), so its message is
+ * redacted like every other.
+ */
+export class DownloadError extends GigaReelsError {
   constructor(code: string, message: string, suggestions: string[] = [], options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "DownloadError";
+    super(message, { suggestions, cause: options?.cause });
     this.code = code;
-    this.suggestions = suggestions;
   }
 }
 
