@@ -105,7 +105,7 @@ export interface CheckStatus {
   httpStatus: number | null;
   /**
    * rejected: unauthorized | forbidden | malformed-key; unreachable: dns | refused | timeout |
-   * tls | reset | network | blocked-port | server-error | not-json | not-found | redirect; error:
+   * tls | reset | network | blocked-port | proxy | server-error | not-json | not-found | redirect; error:
    * invalid-base-url | rate-limited | http-error | unexpected; skipped: offline | no-key.
    */
   reason: string | null;
