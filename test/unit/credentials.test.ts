@@ -489,6 +489,16 @@ describe("deleteCredentials", () => {
     expect(warnings).toEqual(r.warnings);
   });
 
+  it("stays quiet about a failing keychain when the key was in the file", async () => {
+    await saveCredentials({ profile: "default", key: KEY_A, baseUrl: "http://l", store: "file" }, opts());
+    keytar.mode = "fail";
+    const r = await deleteCredentials({ profile: "default" }, opts());
+    expect(r.fileProfiles).toEqual(["default"]);
+    expect(r.fileRemoved).toBe(true);
+    expect(r.warnings).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+
   it("with nothing stored, removes nothing and creates no file", async () => {
     const r = await deleteCredentials({ profile: "default" }, opts());
     expect(r).toMatchObject({ fileProfiles: [], keychainProfiles: [], fileRemoved: false });

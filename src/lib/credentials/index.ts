@@ -400,22 +400,23 @@ export async function deleteCredentials(
   const store = explicitStore(options);
 
   let keptAsidePath: string | undefined;
-  const { removed, keychainNames, fileRemoved } = await mutateCredentialsFile(
+  const { removed, keychainNames, pointed, fileRemoved } = await mutateCredentialsFile(
     { ...options, onCorrupt: all ? "replace" : "throw" },
     (data, ctx) => {
       keptAsidePath = ctx.keptAsidePath;
       const names = all ? Object.keys(data.profiles) : one && data.profiles[one] ? [one] : [];
       // Keychain items to remove: those the file points to, plus (unless the file store is
       // forced) the one of the named profile even without an entry (an orphan item).
-      const kc = new Set<string>();
-      for (const n of names) if (data.profiles[n]?.keyLocation === "keychain") kc.add(n);
+      const pointed = new Set<string>();
+      for (const n of names) if (data.profiles[n]?.keyLocation === "keychain") pointed.add(n);
+      const kc = new Set(pointed);
       if (one && store !== "file") kc.add(one);
       for (const n of names) delete data.profiles[n];
       const left = Object.keys(data.profiles);
       if (left.length === 0) {
         return {
           next: ctx.existed ? null : undefined,
-          result: { removed: names, keychainNames: kc, fileRemoved: ctx.existed },
+          result: { removed: names, keychainNames: kc, pointed, fileRemoved: ctx.existed },
         };
       }
       if (!data.profiles[data.activeProfile]) {
@@ -423,13 +424,15 @@ export async function deleteCredentials(
       }
       return {
         next: names.length ? data : undefined,
-        result: { removed: names, keychainNames: kc, fileRemoved: false },
+        result: { removed: names, keychainNames: kc, pointed, fileRemoved: false },
       };
     },
   );
 
   const keychainProfiles: string[] = [];
-  const mustReport = new Set<string>(removed.filter((n) => keychainNames.has(n)));
+  // Only a key the file said is in the keychain is worth a warning when it cannot be removed;
+  // a look for an orphan item (the key was in the file) stays quiet when the keychain fails.
+  const mustReport = pointed;
   if (all && store !== "file") {
     try {
       for (const n of await keychainAccounts(options)) keychainNames.add(n);
