@@ -79,3 +79,18 @@ describe.skipIf(!hasScript)("an unknown command in a terminal", () => {
     expect(r.code).toBe(4);
   });
 });
+
+describe("a reader that leaves early (gigareels --help | head -1)", () => {
+  it("exits with the code of the command, no error, instead of Node's 13 for a flush that never ends", async () => {
+    for (const args of [["--help"], ["render", "--help"], ["status", "--offline"]]) {
+      const r = await runCli(args, {
+        env: { GIGAREELS_CONFIG_DIR: config.dir },
+        onSpawn: (child) => child.stdout?.once("data", () => child.stdout?.destroy()),
+      });
+      expect(r.signal, args.join(" ")).toBeNull();
+      expect(r.stderr, args.join(" ")).not.toMatch(/EPIPE|Error/);
+      // status --offline without a key is exit 4 whether or not anyone reads it
+      expect(r.code, args.join(" ")).toBe(args[0] === "status" ? 4 : 0);
+    }
+  });
+});

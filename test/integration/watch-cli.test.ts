@@ -166,6 +166,21 @@ describe("gigareels watch", () => {
     }
   });
 
+  it("a reader that leaves (watch --json | head -1): exits 0 at once instead of following a render nobody reads", async () => {
+    emulator().setNextRenderOutcome("never");
+    const id = await submit();
+    const started = Date.now();
+    const r = await cli(["watch", id, "--json"], {
+      // head -1: read the first line, then close the pipe
+      onSpawn: (child) => child.stdout?.once("data", () => child.stdout?.destroy()),
+    });
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    // well before any poll limit: the render never ends, so only the closed pipe stops it
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
   it("Ctrl-C while waiting: stops at once, prints the render id and the resume command, exit 130", async () => {
     emulator().setNextRenderOutcome("never");
     const id = await submit();

@@ -148,7 +148,23 @@ function installBundledHooks(hooks: Record<string, HookLoader[]>): void {
   };
 }
 
+/**
+ * `gigareels --help | head -1`: once the reader has gone, a write to stdout fails with EPIPE and
+ * oclif's final flush waits for a drain that never comes (Node then ended with 13, an unsettled
+ * top-level await). The reader has all it wanted, so stop there, as a program killed by SIGPIPE
+ * would, with the exit code already decided (0 if none). Other stream errors stay uncaught.
+ */
+function exitWhenTheReaderHasGone(): void {
+  const onError = (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+  };
+  process.stdout.on("error", onError);
+  process.stderr.on("error", onError);
+}
+
 export async function launch(options: LaunchOptions): Promise<void> {
+  exitWhenTheReaderHasGone();
   try {
     if (options.hooks && Object.keys(options.hooks).length > 0) installBundledHooks(options.hooks);
     const plugin = await loadRootPlugin(options);
