@@ -84,7 +84,19 @@ describe("formatStatus", () => {
     );
     expect(text).toContain("  - Rate limit: 59 of 60 requests left, resets in 42 s");
     expect(text).toContain("  ! The key is 100 days old");
-    expect(text).toContain("  - To fix: do this; or that");
+    expect(text).toContain("  - To fix: do this, or that");
+  });
+
+  it("the fixes read as sentences: a capitalised one after a full stop, an 'or ...' one after a comma", () => {
+    const text = formatStatus(
+      report({ fix: ["Check your connection", "Try again in a moment", "or use the emulator"] }),
+      {
+        now: 0,
+      },
+    );
+    expect(text.split("\n")).toContain(
+      "  - To fix: Check your connection. Try again in a moment, or use the emulator",
+    );
   });
 
   it("never prints a full key, even one that slipped into a message", () => {

@@ -3,6 +3,7 @@
  * Modelled on `gh auth status`: one block per profile, headed by its host, with a ✓ or X line,
  * then "-" detail lines and "!" warnings. Keys appear only masked.
  */
+import { oneLine } from "../cli/output.js";
 import { redactKeys } from "../credentials/key-format.js";
 import { describeOrigin, type ProfileStatus, type StatusReport } from "./status.js";
 
@@ -86,7 +87,8 @@ function formatProfile(p: ProfileStatus, report: StatusReport, o: FormatOptions)
     lines.push(info(`Rate limit: ${left}${reset}`));
   }
   for (const w of p.warnings) lines.push(warn(w.message));
-  if (p.fix.length) lines.push(info(`To fix: ${p.fix.join("; ")}`));
+  // One sentence per fix, as in an error line ("Run ..., or set ...").
+  if (p.fix.length) lines.push(info(`To fix: ${oneLine(p.fix[0] ?? "", p.fix.slice(1))}`));
   return lines.join("\n");
 }
 
