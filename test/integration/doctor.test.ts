@@ -424,6 +424,27 @@ describe("gigareels doctor: each failure, its fix and its exit code", () => {
     expect(s.by("api").detail).toMatch(/^503 /);
   });
 
+  it("API: a web server's 200 page (a captive portal) -> exit 5 with the same base-URL fix", async () => {
+    const web = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<html><body>Sign in to the Wi-Fi</body></html>");
+    });
+    await new Promise<void>((r) => web.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+    try {
+      const r = await doctor({ GIGAREELS_BASE_URL: url });
+      expect(r.code).toBe(5);
+      expect(r.by("api")).toMatchObject({
+        status: "fail",
+        exitCode: 5,
+        detail: "200 but the answer to GET /api/me is not JSON",
+        fix: expect.stringContaining(`Check the base URL ${url} `),
+      });
+    } finally {
+      await new Promise((r) => web.close(r));
+    }
+  });
+
   it("API: a web server's 404 page (the base URL is not the API) -> exit 5 with the base-URL fix", async () => {
     const web = createServer((_req, res) => {
       res.writeHead(404, { "content-type": "text/html" });

@@ -111,7 +111,10 @@ describe("gigareels login (built CLI)", () => {
     expect(r.stderr).toContain(
       "the answer to POST /api/oauth/device/code was not valid JSON (application/json",
     );
-    expect(r.stderr).toContain("Check GIGAREELS_BASE_URL points at the GigaReels API");
+    // the base URL in use, named: it came from --base-url here, not GIGAREELS_BASE_URL
+    expect(r.stderr).toContain(
+      `Check the base URL (${emulator().url}): it should point at the GigaReels API`,
+    );
     expect(existsSync(credentialsFile())).toBe(false);
   });
 

@@ -338,7 +338,7 @@ export async function checkApi(t: NetTarget, key: string | null, userAgent?: str
   } catch {
     return {
       check: check("api", "fail", `${raw.status} but the answer to GET /api/me is not JSON`, {
-        fix: "Check that GIGAREELS_BASE_URL points at the GigaReels API",
+        fix: notTheApi(t.url.href.replace(/\/$/, ""), "").fix[0],
         exitCode: exitCodeFor({ code: "malformed_response" }),
         data: { status: raw.status, ms },
       }),

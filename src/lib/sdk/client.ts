@@ -10,7 +10,7 @@ import type { RateLimitState } from "./backoff.js";
 import { DEFAULT_BASE_URL, validateApiKey, validateBaseUrl } from "./config.js";
 import { GigaReelsError, MalformedResponseError, MissingApiKeyError } from "./errors.js";
 import { type DownloadCallOptions, type DownloadOutcome, downloadRender } from "./download-client.js";
-import { type FetchLike, type RawResponse, Transport } from "./transport.js";
+import { checkBaseUrl, type FetchLike, type RawResponse, Transport } from "./transport.js";
 import type {
   CallOptions,
   ClientCredentials,
@@ -196,7 +196,7 @@ export class GigaReels {
     if (!data || typeof data !== "object" || typeof data.status !== "string") {
       throw new MalformedResponseError(
         `${res.status} The status answer for render ${renderId} has no "status" field`,
-        { suggestions: ["Check GIGAREELS_BASE_URL points at the GigaReels API"] },
+        { suggestions: [checkBaseUrl(res.raw.url)] },
       );
     }
     const out: RenderStatus = { renderId, ...data, status: data.status };

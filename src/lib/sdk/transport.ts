@@ -397,7 +397,7 @@ export class Transport {
       const kind = (res.headers["content-type"] ?? "").split(";")[0]?.trim() || "unlabelled";
       throw new MalformedResponseError(
         `${res.status} ${res.statusText || "OK"} but the answer to ${what(res.method, res.url)} was not valid JSON (${kind}, ${res.body.length} bytes)`,
-        { suggestions: ["Check GIGAREELS_BASE_URL points at the GigaReels API", "Try again in a moment"] },
+        { suggestions: [checkBaseUrl(res.url), "Try again in a moment"] },
       );
     }
     return { status: res.status, headers: res.headers, data: parsed.value as T, raw: res };
@@ -431,7 +431,7 @@ export class Transport {
       const kind = (res.headers["content-type"] ?? "").split(";")[0]?.trim() || "unlabelled";
       throw new MalformedResponseError(
         `${res.status} ${res.statusText || "OK"} but the answer to POST ${path} was not valid JSON (${kind}, ${res.body.length} bytes)`,
-        { suggestions: ["Check GIGAREELS_BASE_URL points at the GigaReels API", "Try again in a moment"] },
+        { suggestions: [checkBaseUrl(res.url), "Try again in a moment"] },
       );
     }
     throw errorFromResponse(res);
@@ -734,7 +734,10 @@ export class Transport {
                   "Check the server's certificate and your system clock",
                   "behind a TLS-inspecting proxy, set NODE_EXTRA_CA_CERTS to its CA certificate file",
                 ]
-              : ["Check your internet connection and GIGAREELS_BASE_URL", "Try again in a moment"],
+              : [
+                  `Check your internet connection and the base URL (${originOf(url)})`,
+                  "Try again in a moment",
+                ],
       },
     );
   }
@@ -770,6 +773,23 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** base + path (+ query). An absolute `path` is used as is (the origin check happens in `send`). */
+/** The origin of a request URL, for messages ("the server" when it cannot be parsed). */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "the server";
+  }
+}
+
+/**
+ * The fix for an answer that is not the API's: the base URL in use, named, since it may come
+ * from GIGAREELS_BASE_URL, --base-url or the SDK's `baseUrl` option.
+ */
+export function checkBaseUrl(url: string): string {
+  return `Check the base URL (${originOf(url)}): it should point at the GigaReels API`;
+}
+
 export function buildUrl(baseUrl: string, path: string, query?: SendOptions["query"]): string {
   let url: URL;
   if (/^https?:\/\//i.test(path)) url = new URL(path);
