@@ -52,6 +52,24 @@ describe("an unknown command", () => {
     expect(r.stderr).toBe("Error: Nonexistent flag: --bogus. See more help with --help\n");
   });
 
+  it("a missing argument: a sentence naming it and what it is (oclif's two-column list read 'renderId  The render id')", async () => {
+    const r = await runCli(["watch"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "Error: Missing the required argument renderId: the render id (printed by gigareels render). See more help with --help\n",
+    );
+    // after a flag that takes several values, the path was read as one of them: say so
+    const api = await runCli(["api", "--field", "a=b", "/api/render"]);
+    expect(api.code).toBe(2);
+    expect(api.stderr.trim().split("\n")).toHaveLength(1);
+    expect(api.stderr).toContain('Put arguments before --field, --raw-field, --header, or after "--".');
+    const json = await runCli(["watch", "--json"]);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout).error.message).toBe(
+      "Missing the required argument renderId: the render id (printed by gigareels render). See more help with --help",
+    );
+  });
+
   it("a bad duration names its flag once, for every command that takes one", async () => {
     for (const args of [
       ["emulator", "--render-duration", "abc"],

@@ -75,8 +75,33 @@ export abstract class BaseCommand extends Command {
     // production, e.g. NODE_ENV=test or development) adds an "[UnparsedCommand] did you
     // forget to call this.parse" warning after the one-line error.
     this.parsed = true;
+    // oclif's RequiredArgsError (not exported by @oclif/core 4): its args and its message
+    const args = (err as { args?: unknown }).args;
+    if (Array.isArray(args) && /^Missing \d+ required args?\b/.test(err.message)) {
+      err.message = missingArgsMessage(args, err.message);
+    }
     process.exitCode = renderError(err, this.jsonEnabled() ? (doc) => this.logJson(doc) : undefined);
   }
+}
+
+/**
+ * oclif's "Missing 1 required arg:\nrenderId  The render id ..." is a two-column list, which
+ * reads as "renderId  The render id" on one line; this says it as a sentence.
+ */
+export function missingArgsMessage(
+  args: { name: string; description?: string }[],
+  oclifMessage = "",
+): string {
+  const named = args.map((a) =>
+    a.description
+      ? `${a.name}: ${a.description.replace(/^[A-Z](?![A-Z])/, (c) => c.toLowerCase()).replace(/[.\s]+$/, "")}`
+      : a.name,
+  );
+  const plural = args.length === 1 ? "" : "s";
+  // oclif's note on flags that take several values (an argument after them is read as theirs)
+  const multiple = /Note: (.+?) allows? multiple values/.exec(oclifMessage)?.[1];
+  const order = multiple ? `. Put arguments before ${multiple}, or after "--"` : "";
+  return `Missing the required argument${plural} ${named.join("; ")}${order}. See more help with --help`;
 }
 
 /**
