@@ -432,6 +432,16 @@ describe("status: common mistakes", () => {
     expect(r.exitCode).toBe(2);
   });
 
+  it("a base URL that is not one, with no key to check: still said (base-url-invalid), with its fix", async () => {
+    const r = await run({ env: {}, baseUrl: "ftp://x" });
+    expect(r.profiles[0]).toMatchObject({ check: { reason: "no-key" }, exitCode: 4 });
+    expect(r.profiles[0]!.warnings).toContainEqual({
+      code: "base-url-invalid",
+      message:
+        "Invalid base URL: --base-url uses ftp: (https is required). Use a URL such as https://gigareels.com",
+    });
+  });
+
   it("an https base URL gives no base-url warning", async () => {
     const r = await run({
       env: { GIGAREELS_API_KEY: newKey() },

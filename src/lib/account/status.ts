@@ -12,6 +12,7 @@
  * command only prints it.
  */
 import { ExitCode, exitCodeFor } from "../cli/exit-codes.js";
+import { oneLine } from "../cli/output.js";
 import {
   credentialsPath,
   describeKeyProblem,
@@ -65,6 +66,7 @@ export type WarningCode =
   | "key-prefix"
   | "key-format"
   | "base-url-http"
+  | "base-url-invalid"
   | "key-rotation"
   | "env-overrides-profile"
   | "keychain"
@@ -334,6 +336,12 @@ async function profileStatus(c: Candidate, ctx: Context): Promise<ProfileStatus>
     });
   }
 
+  // Without a usable key the check below does not reach the base URL: say what is wrong with it.
+  if (baseUrlError && (!found || keyProblem) && !/^http:/i.test(entry.baseUrl)) {
+    const e = baseUrlError as Error & { suggestions?: string[] };
+    warnings.push({ code: "base-url-invalid", message: oneLine(e.message, e.suggestions) });
+  }
+
   if (!found) {
     entry.authenticated = false;
     entry.check = { ...entry.check, reason: "no-key", message: "No API key found" };
@@ -578,8 +586,4 @@ function toAccount(a: { id?: unknown; email?: unknown; name?: unknown }): Omit<A
     email: typeof a.email === "string" ? a.email : "",
     name: typeof a.name === "string" && a.name !== "" ? a.name : null,
   };
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, " ").trim();
 }
