@@ -21,7 +21,12 @@ Exit codes: 0 done (and downloaded with --output), 1 no such render (the server'
   ];
 
   static override args = {
-    renderId: Args.string({ description: "The render id (printed by gigareels render).", required: true }),
+    renderId: Args.string({
+      description: "The render id (printed by gigareels render).",
+      required: true,
+      // oclif would otherwise take piped stdin as the id if it came within 10 ms: a race, not a feature
+      ignoreStdin: true,
+    }),
   };
 
   static override flags = { ...followFlags, ...apiFlags };

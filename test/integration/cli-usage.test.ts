@@ -63,6 +63,10 @@ describe("an unknown command", () => {
     expect(api.code).toBe(2);
     expect(api.stderr.trim().split("\n")).toHaveLength(1);
     expect(api.stderr).toContain('Put arguments before --field, --raw-field, --header, or after "--".');
+    // piped stdin is not taken as the id (oclif would, if it came within 10 ms)
+    const piped = await runCli(["watch"], { input: "rnd_8f2c\n" });
+    expect(piped.code).toBe(2);
+    expect(piped.stderr).toMatch(/^Error: Missing the required argument renderId/);
     const json = await runCli(["watch", "--json"]);
     expect(json.code).toBe(2);
     expect(JSON.parse(json.stdout).error.message).toBe(

@@ -310,6 +310,22 @@ describe("render: what is sent", () => {
     expect(lastBody()).toEqual(body);
   });
 
+  it("--body - reads the body from stdin (render): stdin is not also taken as the prompt argument", async () => {
+    const body = { type: "educational-brainrot", prompt: "from stdin" };
+    for (let i = 0; i < 3; i++) {
+      const r = await cli(["render", "--body", "-"], { input: JSON.stringify(body) });
+      expect(r.code, r.stderr).toBe(0);
+      expect(renderPosts().at(-1)!.path).toBe("/api/render");
+      expect(lastBody()).toEqual(body);
+    }
+  });
+
+  it("piped stdin is never a prompt: without one, render is the usual usage error", async () => {
+    const r = await cli(["render"], { input: "Explain black holes\n" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^Error: A prompt is required/);
+  });
+
   it("a body the server refuses: its 400 message, exit 2", async () => {
     const r = await cli(["render", "split", "--body", "-"], { input: JSON.stringify({ videoUrl: VIDEO }) });
     expect(r.code).toBe(2);

@@ -37,7 +37,12 @@ Exit codes: 2 bad flag or value (nothing sent), 4 not logged in, 5 API unreachab
   ];
 
   static override args = {
-    prompt: Args.string({ description: "What the video is about (or --prompt).", required: false }),
+    prompt: Args.string({
+      description: "What the video is about (or --prompt).",
+      required: false,
+      // oclif would otherwise take piped stdin (within 10 ms, a race) as the prompt: stdin is --body -'s
+      ignoreStdin: true,
+    }),
   };
 
   static override flags = {
