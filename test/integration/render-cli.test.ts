@@ -460,6 +460,11 @@ describe("render --wait: trouble on the way", () => {
     const id = emulator().renders().at(-1)!.id;
     expect(r.stderr).toContain(`Render ${id} did not finish within 2 s; it may still be running`);
     expect(r.stderr).toContain(`Resume with: gigareels watch ${id} --base-url ${emulator().url}`);
+    // --timeout alone follows too (as --output and --open do): the limit is not ignored
+    emulator().setNextRenderOutcome("never");
+    const alone = await cli(["render", "Endless", "--timeout", "1s"]);
+    expect(alone.code).toBe(7);
+    expect(alone.stderr).toContain("did not finish within 1 s");
     const j = await cli(["watch", id, "--timeout", "1s", "--json"]);
     expect(j.code).toBe(7);
     expect(ndjson(j.stdout).at(-1)).toMatchObject({ error: { code: "deadline_exceeded", exitCode: 7 } });

@@ -44,8 +44,8 @@ export const followFlags = {
   open: Flags.boolean({
     summary: "Open the finished video (the --output file, else its URL) with the system's viewer.",
   }),
-  timeout: durationFlag("Stop following after this long (exit 7); the render goes on."),
-  "max-outage": durationFlag("How long the API may be unreachable before giving up (exit 5). Default 5m."),
+  timeout: durationFlag("Follow for at most this long (exit 7); the render goes on."),
+  "max-outage": durationFlag("Follow, giving up when the API is unreachable this long (exit 5). Default 5m."),
 };
 
 /** Flags of the commands that submit a render. */
@@ -182,7 +182,11 @@ export abstract class FollowCommand extends BaseCommand {
   protected async submitAndFollow(submission: RenderSubmission, flags: SubmitFlags): Promise<RenderResult> {
     const idempotencyKey = checkIdempotencyKey(flags["idempotency-key"]) ?? randomUUID();
     const output = await this.outputPath(flags);
-    const following = Boolean(flags.wait || output || flags.open);
+    // A flag that only means something while following asks for it, as --output and --open do
+    // (`render x --timeout 1m` used to submit and exit 0, the limit ignored).
+    const following = Boolean(
+      flags.wait || output || flags.open || flags.timeout !== undefined || flags["max-outage"] !== undefined,
+    );
     const client = await this.client(flags);
     const submittedAt = Date.now();
     const options = { idempotencyKey, signal: this.signal };
