@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Check, DoctorResult } from "../../src/lib/doctor/types.js";
+import { stubServer } from "../helpers/stub-server.js";
 import { type CliResult, expectNoFullKey, runCli, tempConfigDir } from "../helpers/cli.js";
 import { type EmulatorHandle, startEmulator } from "../helpers/emulator.js";
 import { describeKeyring } from "../helpers/keyring.js";
@@ -425,12 +426,8 @@ describe("gigareels doctor: each failure, its fix and its exit code", () => {
   });
 
   it("API: a web server's 200 page (a captive portal) -> exit 5 with the same base-URL fix", async () => {
-    const web = createServer((_req, res) => {
-      res.writeHead(200, { "content-type": "text/html" });
-      res.end("<html><body>Sign in to the Wi-Fi</body></html>");
-    });
-    await new Promise<void>((r) => web.listen(0, "127.0.0.1", () => r()));
-    const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+    const web = await stubServer(200, "<html><body>Sign in to the Wi-Fi</body></html>");
+    const url = web.url;
     try {
       const r = await doctor({ GIGAREELS_BASE_URL: url });
       expect(r.code).toBe(5);
@@ -441,17 +438,13 @@ describe("gigareels doctor: each failure, its fix and its exit code", () => {
         fix: expect.stringContaining(`Check the base URL ${url} `),
       });
     } finally {
-      await new Promise((r) => web.close(r));
+      await web.stop();
     }
   });
 
   it("API: a web server's 404 page (the base URL is not the API) -> exit 5 with the base-URL fix", async () => {
-    const web = createServer((_req, res) => {
-      res.writeHead(404, { "content-type": "text/html" });
-      res.end("<html><body>404 Not Found</body></html>");
-    });
-    await new Promise<void>((r) => web.listen(0, "127.0.0.1", () => r()));
-    const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+    const web = await stubServer(404, "<html><body>404 Not Found</body></html>");
+    const url = web.url;
     try {
       const r = await doctor({ GIGAREELS_BASE_URL: url });
       expect(r.code).toBe(5);
@@ -466,7 +459,7 @@ describe("gigareels doctor: each failure, its fix and its exit code", () => {
         /does not look like the GigaReels API: it answered GET \/api\/me with 404 .*text\/html/,
       );
     } finally {
-      await new Promise((r) => web.close(r));
+      await web.stop();
     }
   });
 

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { overallExitCode, type StatusReport } from "../../src/lib/account/status.js";
 import { saveCredentials } from "../../src/lib/credentials/index.js";
+import { type StubServer, stubServer } from "../helpers/stub-server.js";
 import { type CliResult, expectNoFullKey, type RunOptions, runCli, useTempConfig } from "../helpers/cli.js";
 import { useEmulator } from "../helpers/emulator.js";
 import { describeKeyring, uniqueProfile } from "../helpers/keyring.js";
@@ -30,16 +31,12 @@ let forbidden: string;
 let portal: string;
 let webServer: string;
 let closed: string;
-const servers: Array<{ close: (cb: () => void) => void }> = [];
+const servers: StubServer[] = [];
 beforeAll(async () => {
   const serve = async (status: number, type: string, body: string) => {
-    const s = createServer((_req, res) => {
-      res.writeHead(status, { "content-type": type });
-      res.end(body);
-    });
-    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    const s = await stubServer(status, body, type);
     servers.push(s);
-    return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    return s.url;
   };
   forbidden = await serve(403, "application/json", '{"error":"Insufficient permissions for this operation"}');
   portal = await serve(200, "text/html", "<html><body>Sign in to the Wi-Fi</body></html>");
@@ -50,7 +47,7 @@ beforeAll(async () => {
   await new Promise((r) => c.close(r));
 });
 afterAll(async () => {
-  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  await Promise.all(servers.map((s) => s.stop()));
 });
 
 function key(options?: Parameters<ReturnType<typeof emulator>["createKey"]>[0]): string {

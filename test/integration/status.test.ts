@@ -1,6 +1,4 @@
 import { writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { formatStatus } from "../../src/lib/account/format.js";
@@ -11,6 +9,7 @@ import {
   status,
 } from "../../src/lib/account/status.js";
 import { type KeytarLike, saveCredentials } from "../../src/lib/credentials/index.js";
+import { stubServer } from "../helpers/stub-server.js";
 import { expectNoFullKey, useTempConfig } from "../helpers/cli.js";
 import { startEmulator, useEmulator } from "../helpers/emulator.js";
 import { createTestCa } from "../helpers/tls-ca.js";
@@ -83,23 +82,6 @@ async function store(
 }
 
 /** A one-route server answering GET /api/me as told; returns its URL and a stop function. */
-async function stubServer(
-  status: number,
-  body: string,
-  contentType: string,
-): Promise<{ url: string; stop: () => Promise<void> }> {
-  const server: Server = createServer((_req, res) => {
-    res.writeHead(status, { "content-type": contentType });
-    res.end(body);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () => new Promise((r) => server.close(() => r())),
-  };
-}
-
 describe("status: where the key comes from", () => {
   it("credentials.json (file store): valid, with the account, plan, key id, age and rate-limit figures", async () => {
     const key = newKey({ email: "ada@example.com", name: "Ada" });

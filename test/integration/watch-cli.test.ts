@@ -5,10 +5,9 @@
  * emulator's), --open, an unknown render.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { stubServer } from "../helpers/stub-server.js";
 import { expectNoFullKey, runCli } from "../helpers/cli.js";
 import { api, SAMPLE_BODIES } from "../helpers/emulator.js";
 import { ndjson, useRenderCli } from "../helpers/render-cli.js";
@@ -115,12 +114,8 @@ describe("gigareels watch", () => {
   });
 
   it("a base URL that answers an HTML 404 page is not the API: exit 5 with the fix", async () => {
-    const server = createServer((_req, res) => {
-      res.writeHead(404, { "content-type": "text/html" });
-      res.end("<html><body>404 Not Found</body></html>");
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const server = await stubServer(404, "<html><body>404 Not Found</body></html>");
+    const url = server.url;
     try {
       // not cli(): it points --base-url at the emulator
       const r = await runCli(["watch", "rnd_x", "--base-url", url], {
@@ -134,7 +129,7 @@ describe("gigareels watch", () => {
       );
       expect(r.stderr).toContain(`Check the base URL ${url}`);
     } finally {
-      await new Promise((r) => server.close(r));
+      await server.stop();
     }
   });
 

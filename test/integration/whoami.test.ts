@@ -19,6 +19,7 @@ import {
   runCli,
   useTempConfig,
 } from "../helpers/cli.js";
+import { stubServer } from "../helpers/stub-server.js";
 import { useEmulator } from "../helpers/emulator.js";
 import { closedPort } from "../helpers/proxy.js";
 
@@ -152,12 +153,8 @@ describe("gigareels whoami (built CLI)", () => {
     ["a captive portal's 200 page", 200],
   ] as const) {
     it(`${what}: exit 5 in both modes, one line saying to check the base URL`, async () => {
-      const server = createServer((_req, res) => {
-        res.writeHead(status, { "content-type": "text/html" });
-        res.end("<html><body>Not the API</body></html>");
-      });
-      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const server = await stubServer(status, "<html><body>Not the API</body></html>");
+      const url = server.url;
       try {
         const env = { GIGAREELS_API_KEY: key(), GIGAREELS_BASE_URL: url };
         const human = await cli(["whoami"], { env });
@@ -171,7 +168,7 @@ describe("gigareels whoami (built CLI)", () => {
         expect(json.code).toBe(5);
         expect(JSON.parse(json.stdout).error).toMatchObject({ code: "malformed_response", exitCode: 5 });
       } finally {
-        await new Promise((r) => server.close(r));
+        await server.stop();
       }
     });
   }
