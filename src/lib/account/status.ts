@@ -327,7 +327,8 @@ async function profileStatus(c: Candidate, ctx: Context): Promise<ProfileStatus>
   } catch (err) {
     baseUrlError = err;
   }
-  if (/^http:/i.test(entry.baseUrl)) {
+  const plainHttp = /^http:/i.test(entry.baseUrl);
+  if (plainHttp) {
     warnings.push({
       code: "base-url-http",
       message: baseUrlError
@@ -337,7 +338,7 @@ async function profileStatus(c: Candidate, ctx: Context): Promise<ProfileStatus>
   }
 
   // Without a usable key the check below does not reach the base URL: say what is wrong with it.
-  if (baseUrlError && (!found || keyProblem) && !/^http:/i.test(entry.baseUrl)) {
+  if (baseUrlError && (!found || keyProblem) && !plainHttp) {
     const e = baseUrlError as Error & { suggestions?: string[] };
     warnings.push({ code: "base-url-invalid", message: oneLine(e.message, e.suggestions) });
   }

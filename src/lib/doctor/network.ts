@@ -316,9 +316,10 @@ export async function checkApi(t: NetTarget, key: string | null, userAgent?: str
   const receivedAt = Date.now();
   const answer = { raw, sentAt, receivedAt };
   const ms = receivedAt - sentAt;
+  const base = t.url.href.replace(/\/$/, "");
   if (raw.status === 404) {
     // Every GigaReels API serves /api/me: some other server answered (as status and whoami say).
-    const wrong = notTheApi(t.url.href.replace(/\/$/, ""), errorFromResponse(raw).message);
+    const wrong = notTheApi(base, errorFromResponse(raw).message);
     return {
       check: check("api", "fail", wrong.message, {
         fix: wrong.fix[0],
@@ -338,7 +339,7 @@ export async function checkApi(t: NetTarget, key: string | null, userAgent?: str
   } catch {
     return {
       check: check("api", "fail", `${raw.status} but the answer to GET /api/me is not JSON`, {
-        fix: notTheApi(t.url.href.replace(/\/$/, ""), "").fix[0],
+        fix: notTheApi(base, "").fix[0], // the 404 case's fix: the base URL, and where it comes from
         exitCode: exitCodeFor({ code: "malformed_response" }),
         data: { status: raw.status, ms },
       }),

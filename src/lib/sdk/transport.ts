@@ -772,7 +772,6 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** base + path (+ query). An absolute `path` is used as is (the origin check happens in `send`). */
 /** The origin of a request URL, for messages ("the server" when it cannot be parsed). */
 function originOf(url: string): string {
   try {
@@ -790,6 +789,7 @@ export function checkBaseUrl(url: string): string {
   return `Check the base URL (${originOf(url)}): it should point at the GigaReels API`;
 }
 
+/** base + path (+ query). An absolute `path` is used as is (the origin check happens in `send`). */
 export function buildUrl(baseUrl: string, path: string, query?: SendOptions["query"]): string {
   let url: URL;
   if (/^https?:\/\//i.test(path)) url = new URL(path);
