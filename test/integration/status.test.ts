@@ -81,7 +81,6 @@ async function store(
   );
 }
 
-/** A one-route server answering GET /api/me as told; returns its URL and a stop function. */
 describe("status: where the key comes from", () => {
   it("credentials.json (file store): valid, with the account, plan, key id, age and rate-limit figures", async () => {
     const key = newKey({ email: "ada@example.com", name: "Ada" });
