@@ -14,6 +14,6 @@ export {
   type WaitEventType,
   type WaitForRenderOptions,
 } from "./lib/sdk/wait.js";
-export type { DownloadCallOptions, DownloadOutcome } from "./lib/sdk/download-client.js";
-export { DownloadError, type DownloadProgress } from "./lib/render/download.js";
+export type { DownloadCallOptions, DownloadOutcome } from "./lib/sdk/download/client.js";
+export { DownloadError, type DownloadProgress } from "./lib/sdk/download/stream.js";
 export type * from "./lib/sdk/types.js";

@@ -1,6 +1,6 @@
 // One download with our downloader, in its own process so its peak RSS is its own.
 // Prints {ms, bytes, maxRssBytes} as JSON. Used by bench/download/run.mjs.
-import { downloadFile } from "../../dist/lib/render/download.js";
+import { downloadFile } from "../../dist/lib/sdk/download/stream.js";
 
 const [url, path] = process.argv.slice(2);
 const t0 = performance.now();

@@ -8,7 +8,7 @@
 // lucky phase. The request and delay targets are per watcher; "never a 429" holds for all.
 //
 //   npm run build && node bench/watch/run.mjs
-import { ageIntervalMs } from "../../dist/lib/render/scheduler.js";
+import { ageIntervalMs } from "../../dist/lib/sdk/poll/scheduler.js";
 import { fixedPolicy, schedulerPolicy, seededRandom, simulateWatch } from "../../dist/lib/render/simulate.js";
 
 const RENDERS = [

@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { exitCodeFor } from "../../src/lib/cli/exit-codes.js";
-import { DownloadError, downloadFile, partPathFor } from "../../src/lib/render/download.js";
+import { DownloadError, downloadFile, partPathFor } from "../../src/lib/sdk/download/stream.js";
 import { GigaReels } from "../../src/lib/sdk/client.js";
-import { downloadRender } from "../../src/lib/sdk/download-client.js";
+import { downloadRender } from "../../src/lib/sdk/download/client.js";
 import { api, SAMPLE_BODIES, useEmulator, waitForRender } from "../helpers/emulator.js";
 
 const SIZE = 8 * 1024 * 1024 + 12_345;

@@ -9,7 +9,7 @@ import {
   pruneBudgetFile,
   SharedBudget,
   sanitizeBudgetFile,
-} from "../../src/lib/render/budget.js";
+} from "../../src/lib/sdk/poll/budget.js";
 
 const KEY = `giga_${"A1b2C3d4".repeat(4)}`;
 let dir: string;
@@ -118,7 +118,7 @@ describe("shared budget file under concurrent processes", () => {
     const entry = join(dir, "child.ts");
     await writeFile(
       entry,
-      `import { SharedBudget } from ${JSON.stringify(resolve("src/lib/render/budget.ts"))};
+      `import { SharedBudget } from ${JSON.stringify(resolve("src/lib/sdk/poll/budget.ts"))};
 const [dir, key, n, expected] = process.argv.slice(2);
 const b = new SharedBudget(key, { dir, lockTimeoutMs: 20000 });
 let sawAll = false;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseContentRange } from "../../src/lib/render/download.js";
-import { defaultFileName } from "../../src/lib/sdk/download-client.js";
+import { parseContentRange } from "../../src/lib/sdk/download/stream.js";
+import { defaultFileName } from "../../src/lib/sdk/download/client.js";
 import { DownloadError, GigaReelsError } from "../../src/index.js";
 
 describe("download helpers", () => {

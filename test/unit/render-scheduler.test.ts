@@ -9,7 +9,7 @@ import {
   type PollInput,
   SCHEDULE,
   slidingMinuteWaitMs,
-} from "../../src/lib/render/scheduler.js";
+} from "../../src/lib/sdk/poll/scheduler.js";
 import {
   fixedPolicy,
   SimulatedLimiter,

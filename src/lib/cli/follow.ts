@@ -8,7 +8,7 @@ import { stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { notTheApi } from "../account/advice.js";
 import type { GigaReels } from "../sdk/client.js";
-import type { DownloadOutcome } from "../sdk/download-client.js";
+import type { DownloadOutcome } from "../sdk/download/client.js";
 import { AbortedError, DeadlineExceededError, MalformedResponseError } from "../sdk/errors.js";
 import type { RenderStatus } from "../sdk/types.js";
 import type { WaitEvent } from "../sdk/wait.js";

@@ -3,7 +3,12 @@
  * published status limits with fixed windows (as the emulator does). Used by the scheduler's
  * unit tests and by bench/watch. Pure apart from the injected random source; no timers.
  */
-import { nextPoll, type RateLimitLimits, type RateLimitSnapshot, STATUS_LIMITS } from "./scheduler.js";
+import {
+  nextPoll,
+  type RateLimitLimits,
+  type RateLimitSnapshot,
+  STATUS_LIMITS,
+} from "../sdk/poll/scheduler.js";
 
 /** A polling policy: the delay before the next poll, from what the watcher knows. */
 export type PollPolicy = (ctx: {

@@ -9,7 +9,7 @@ import { configDir } from "../fs/index.js";
 import type { RateLimitState } from "./backoff.js";
 import { DEFAULT_BASE_URL, validateApiKey, validateBaseUrl } from "./config.js";
 import { GigaReelsError, MalformedResponseError, MissingApiKeyError } from "./errors.js";
-import { type DownloadCallOptions, type DownloadOutcome, downloadRender } from "./download-client.js";
+import { type DownloadCallOptions, type DownloadOutcome, downloadRender } from "./download/client.js";
 import { checkBaseUrl, type FetchLike, type RawResponse, Transport } from "./transport.js";
 import type {
   CallOptions,

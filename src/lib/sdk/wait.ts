@@ -1,7 +1,7 @@
 /**
  * The loop behind `client.waitForRender(id, options)`: polls the status endpoint, lets the
- * pure scheduler (src/lib/render/scheduler.ts) decide every wait, shares what it learns of
- * the key's budget with other watchers (src/lib/render/budget.ts), and sleeps abortably.
+ * pure scheduler (src/lib/sdk/poll/scheduler.ts) decide every wait, shares what it learns of
+ * the key's budget with other watchers (src/lib/sdk/poll/budget.ts), and sleeps abortably.
  *
  * - `done` resolves with the final status; `error` throws RenderFailedError with the
  *   server's message; any other status word means "not finished yet".
@@ -14,8 +14,8 @@
  * `getStatus` without retries), so the scheduler is the only one deciding when to ask again.
  */
 
-import { SharedBudget } from "../render/budget.js";
-import { nextPoll, type RateLimitSnapshot } from "../render/scheduler.js";
+import { SharedBudget } from "./poll/budget.js";
+import { nextPoll, type RateLimitSnapshot } from "./poll/scheduler.js";
 import { formatMs, parseRetryAfter } from "./backoff.js";
 import {
   AbortedError,

@@ -1,19 +1,14 @@
 /**
  * `client.download(urlOrRenderId, options)`: resolves a render id to its video URL (the
  * render must be done), picks the default file name (`<renderId>.mp4`), and hands the
- * transfer to the streaming downloader (src/lib/render/download.ts) with the SDK's fetch.
+ * transfer to the streaming downloader (src/lib/sdk/download/stream.ts) with the SDK's fetch.
  * The API key goes only to the API's own origin, never to a storage host.
  */
 import { basename } from "node:path";
-import {
-  type DownloadFetch,
-  type DownloadProgress,
-  type DownloadResult,
-  downloadFile,
-} from "../render/download.js";
-import { GigaReelsError } from "./errors.js";
-import type { FetchLike } from "./transport.js";
-import type { RenderStatus } from "./types.js";
+import { type DownloadFetch, type DownloadProgress, type DownloadResult, downloadFile } from "./stream.js";
+import { GigaReelsError } from "../errors.js";
+import type { FetchLike } from "../transport.js";
+import type { RenderStatus } from "../types.js";
 
 export interface DownloadCallOptions {
   /** Destination file. Default `<renderId>.mp4` (or the URL's file name) in the current folder. */

@@ -20,7 +20,7 @@ import {
   readJsonFile,
   withFileLock,
   writeFileAtomic,
-} from "../fs/index.js";
+} from "../../fs/index.js";
 import type { RateLimitSnapshot } from "./scheduler.js";
 
 export const BUDGET_FILE_VERSION = 1;

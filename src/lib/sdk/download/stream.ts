@@ -28,9 +28,9 @@ import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { GigaReelsError } from "../sdk/errors.js";
-import { writeFileAtomic } from "../fs/index.js";
-import { explainProxyFailure, ProxyError, proxyFor, proxyRefusal } from "../net/proxy.js";
+import { GigaReelsError } from "../errors.js";
+import { writeFileAtomic } from "../../fs/index.js";
+import { explainProxyFailure, ProxyError, proxyFor, proxyRefusal } from "../../net/proxy.js";
 
 export type DownloadFetch = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -186,7 +186,7 @@ const nativeGetter: Getter = async (url, headers, signal) => {
   // node:https (and TLS) is loaded only for an https URL
   const get: typeof http.get = https ? (await import("node:https")).get : http.get;
   const proxy = proxyFor(url);
-  const net = proxy ? await import("../net/tunnel.js") : undefined;
+  const net = proxy ? await import("../../net/tunnel.js") : undefined;
   let options: http.RequestOptions = { headers, signal };
   let target: string | undefined = url;
   if (proxy && net && https) {
