@@ -155,25 +155,35 @@ describe("login --web against the emulator", () => {
     expect(existsSync(credentialsFile())).toBe(false);
   });
 
-  it("refuses a callback with a wrong state and reports it", async () => {
+  it("refuses a callback with a wrong state, says so, and still completes with the real one", async () => {
     const { url, result } = startLogin();
     const authorizeUrl = await url;
     const callback = await decide(authorizeUrl);
-    callback.searchParams.set("state", "forged-state-value-forged-state-value-12345");
-    const page = await visit(callback);
+    const forged = new URL(callback);
+    forged.searchParams.set("state", "forged-state-value-forged-state-value-12345");
+    forged.searchParams.set("code", "forged-code");
+    const page = await visit(forged);
     expect(page.status).toBe(400);
-    const err = await result.catch((e) => e);
-    expect(err.code).toBe("login_state_mismatch");
-    expect(existsSync(credentialsFile())).toBe(false);
-    // The code was never exchanged.
+    expect(page.html).toContain("Login refused");
+    // The forged code was never exchanged, and the login goes on.
     expect(
-      emulator().requests.some(
-        (r) =>
-          r.path === "/api/oauth/token" &&
-          r.time > Date.now() - 5000 &&
-          r.body?.includes(callback.searchParams.get("code")!),
-      ),
+      emulator().requests.some((r) => r.path === "/api/oauth/token" && r.body?.includes("forged-code")),
     ).toBe(false);
+    expect(lines.join("\n")).toContain("Refused a callback");
+    const real = await visit(callback);
+    expect(real.html).toContain("Logged in");
+    await expect(result).resolves.toMatchObject({ method: "web" });
+  });
+
+  it("a forged callback does not end the wait: the login times out and names it", async () => {
+    const { url, result } = startLogin({ timeoutMs: 600 });
+    const callback = await decide(await url);
+    callback.searchParams.set("state", "forged-state-value-forged-state-value-12345");
+    expect((await visit(callback)).status).toBe(400);
+    const err = await result.catch((e) => e);
+    expect(err.code).toBe("login_timeout");
+    expect(err.message).toContain("1 callback with another login's state refused");
+    expect(existsSync(credentialsFile())).toBe(false);
   });
 
   it("refuses a replayed code: the exchange fails, the page says so, nothing is stored", async () => {

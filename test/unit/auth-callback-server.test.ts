@@ -1,12 +1,7 @@
 import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { type CallbackServer, startCallbackServer } from "../../src/lib/auth/callback-server.js";
-import {
-  LoginDeniedError,
-  LoginFailedError,
-  PortInUseError,
-  StateMismatchError,
-} from "../../src/lib/auth/errors.js";
+import { LoginDeniedError, LoginFailedError, PortInUseError } from "../../src/lib/auth/errors.js";
 import { escapeHtml } from "../../src/lib/auth/html.js";
 import { AbortedError } from "../../src/lib/sdk/errors.js";
 
@@ -70,20 +65,38 @@ describe("callback server", () => {
     await answer;
   });
 
-  it("refuses a wrong state, reports it, and refuses every later callback", async () => {
-    const s = await start();
-    const res = await cb(s, { code: "c", state: "x".repeat(43) });
-    expect(res.status).toBe(400);
-    expect(await res.text()).toContain("Login refused");
-    await expect(s.waitForCode()).rejects.toBeInstanceOf(StateMismatchError);
-    const again = await cb(s, { code: "c", state: STATE });
-    expect(again.status).toBe(409);
+  it("refuses a wrong or missing state with an error page and keeps waiting for the real callback", async () => {
+    const seen: string[] = [];
+    server = await startCallbackServer({ state: STATE, onRefused: (e) => seen.push(e.kind) });
+    const s = server;
+    let settled = false;
+    const waiting = s.waitForCode().finally(() => {
+      settled = true;
+    });
+    const wrong = await cb(s, { code: "forged", state: "x".repeat(43) });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.text()).toContain("Login refused");
+    const missing = await cb(s, { code: "forged" });
+    expect(missing.status).toBe(400);
+    const denied = await cb(s, { error: "access_denied", state: "y".repeat(43) });
+    expect(denied.status).toBe(400);
+    expect(await cb(s, { code: "forged", state: STATE }, "/other")).toHaveProperty("status", 404);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false);
+    expect(seen).toEqual(["state-mismatch", "state-mismatch", "state-mismatch", "not-found"]);
+    const real = cb(s, { code: "the-real-code", state: STATE });
+    await expect(waiting).resolves.toBe("the-real-code");
+    s.respond({ ok: true, title: "ok", message: "ok" });
+    expect((await real).status).toBe(200);
   });
 
-  it("treats a missing state as a wrong one", async () => {
+  it("a forged callback alone ends nothing: the wait ends only with the caller's signal", async () => {
     const s = await start();
-    expect((await cb(s, { code: "c" })).status).toBe(400);
-    await expect(s.waitForCode()).rejects.toBeInstanceOf(StateMismatchError);
+    expect((await cb(s, { code: "c", state: "x".repeat(43) })).status).toBe(400);
+    const timeout = AbortSignal.timeout(200);
+    const err = await s.waitForCode(timeout).catch((e: unknown) => e);
+    expect(timeout.aborted).toBe(true);
+    expect((err as Error).name).toBe("TimeoutError");
   });
 
   it("refuses a second callback while the first is being exchanged", async () => {

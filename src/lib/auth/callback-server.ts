@@ -1,15 +1,18 @@
 /**
  * The loopback callback server of the browser flow (RFC 8252): bound to 127.0.0.1 only, on an
  * ephemeral port unless one is asked for, accepting exactly one GET on the exact path
- * `/callback`. Other paths answer 404; requests that are not for `127.0.0.1:<port>` (DNS
- * rebinding) answer 400; a callback after the first answers 409. A wrong `state` is refused
- * and ends the wait with an error. A good callback is held open until `respond()` so that the
- * browser page tells the real outcome of the code exchange.
+ * `/callback`. Only a callback that carries this login's `state` ends the wait: everything
+ * else gets an error page and the wait goes on until the caller's timeout, so that a forged
+ * request (any local process, or a web page that found the port) cannot end a login:
+ * other paths answer 404, other methods 405, requests that are not for `127.0.0.1:<port>`
+ * (DNS rebinding) 400, a wrong or missing `state` 400, a callback after the accepted one 409.
+ * The accepted callback is held open until `respond()` so that the browser page tells the real
+ * outcome of the code exchange.
  */
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { LoginDeniedError, LoginFailedError, PortInUseError, StateMismatchError } from "./errors.js";
+import { LoginDeniedError, LoginFailedError, PortInUseError } from "./errors.js";
 import { type ResultPage, renderResultPage } from "./html.js";
 import { CALLBACK_PATH, loopbackRedirectUri } from "./pkce.js";
 
@@ -20,12 +23,15 @@ export interface CallbackServerOptions {
   state: string;
   /** 0 (default) picks a free port. */
   port?: number;
+  /** Told about every refused request (the wait goes on). */
+  onRefused?: (event: CallbackEvent) => void;
 }
 
 export type CallbackEvent =
   | { kind: "not-found"; path: string }
   | { kind: "bad-host"; host: string }
   | { kind: "method-not-allowed"; method: string }
+  | { kind: "state-mismatch" }
   | { kind: "duplicate-callback" };
 
 export interface CallbackServer {
@@ -33,9 +39,10 @@ export interface CallbackServer {
   /** `http://127.0.0.1:<port>/callback` */
   readonly redirectUri: string;
   /**
-   * Resolves with the authorization code of the one accepted callback. Rejects with
-   * LoginDeniedError, StateMismatchError or LoginFailedError (the browser has then been
-   * answered already), or with `signal.reason` when the signal fires.
+   * Resolves with the authorization code of the one accepted callback (the first with this
+   * login's state). Rejects with LoginDeniedError or LoginFailedError when that callback
+   * carries an OAuth error or no code (the browser has then been answered already), or with
+   * `signal.reason` when the signal fires (the caller's timeout or Ctrl-C).
    */
   waitForCode(signal?: AbortSignal): Promise<string>;
   /** Answers the held callback request with the final page (after the exchange). */
@@ -65,6 +72,10 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
   const expectedState = Buffer.from(options.state, "utf8");
   const sockets = new Set<Socket>();
   const refused: CallbackEvent[] = [];
+  const refuse = (event: CallbackEvent) => {
+    refused.push(event);
+    options.onRefused?.(event);
+  };
   let accepted = false;
   let held: ServerResponse | undefined;
   let closed = false;
@@ -90,23 +101,23 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const host = req.headers.host ?? "";
     if (host !== `${LOOPBACK_HOST}:${port}`) {
-      refused.push({ kind: "bad-host", host: clip(host) });
+      refuse({ kind: "bad-host", host: clip(host) });
       send(res, 400, { ok: false, title: "Bad request", message: "This address only serves the login." });
       return;
     }
     const url = new URL(req.url ?? "/", `http://${LOOPBACK_HOST}:${port}`);
     if (url.pathname !== CALLBACK_PATH) {
-      refused.push({ kind: "not-found", path: clip(url.pathname) });
+      refuse({ kind: "not-found", path: clip(url.pathname) });
       send(res, 404, { ok: false, title: "Not found", message: "This address only serves the login." });
       return;
     }
     if (req.method !== "GET") {
-      refused.push({ kind: "method-not-allowed", method: clip(req.method ?? "") });
+      refuse({ kind: "method-not-allowed", method: clip(req.method ?? "") });
       send(res, 405, { ok: false, title: "Method not allowed", message: "Use GET." }, { allow: "GET" });
       return;
     }
     if (accepted) {
-      refused.push({ kind: "duplicate-callback" });
+      refuse({ kind: "duplicate-callback" });
       send(res, 409, {
         ok: false,
         title: "Already used",
@@ -114,15 +125,20 @@ export async function startCallbackServer(options: CallbackServerOptions): Promi
       });
       return;
     }
-    accepted = true;
     const params = url.searchParams;
     const state = Buffer.from(params.get("state") ?? "", "utf8");
     if (state.length !== expectedState.length || !timingSafeEqual(state, expectedState)) {
-      const err = new StateMismatchError();
-      send(res, 400, { ok: false, title: "Login refused", message: `${err.message}.` });
-      settle.reject(err);
+      // Not this login's browser: refused, and the real callback is still awaited.
+      refuse({ kind: "state-mismatch" });
+      send(res, 400, {
+        ok: false,
+        title: "Login refused",
+        message:
+          "This callback does not belong to the login that is waiting, so it was refused. Approve only the page that the gigareels command opened.",
+      });
       return;
     }
+    accepted = true;
     const error = params.get("error");
     if (error) {
       const description = params.get("error_description");

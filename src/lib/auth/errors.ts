@@ -27,16 +27,6 @@ export class LoginTimeoutError extends GigaReelsError {
   override code = "login_timeout";
 }
 
-/** The callback carried a `state` that is not this login's: refused (exit 4). */
-export class StateMismatchError extends GigaReelsError {
-  override code = "login_state_mismatch";
-  constructor() {
-    super("The browser callback carried a state that does not belong to this login, so it was refused", {
-      suggestions: [`${RETRY}, and approve only the page that this command opened`],
-    });
-  }
-}
-
 /** The server refused the code exchange or a device-token poll (exit 4). */
 export class TokenExchangeError extends GigaReelsError {
   override code = "token_exchange_failed";

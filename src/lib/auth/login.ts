@@ -195,7 +195,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
       return new AbortedError("Interrupted: the login was cancelled and nothing was stored");
     if (deadline.signal.aborted) {
       return new LoginTimeoutError(
-        `The login did not finish within ${timeoutLabel}: no ${method === "device" ? "approval of the device code" : "answer from the browser"} arrived`,
+        `The login did not finish within ${timeoutLabel}: no ${method === "device" ? "approval of the device code" : "answer from the browser"} arrived${forged > 0 ? ` (${forged} callback${forged === 1 ? "" : "s"} with another login's state refused)` : ""}`,
         { suggestions: ["Run gigareels login again (pass --timeout to wait longer)"] },
       );
     }
@@ -203,13 +203,24 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
   };
 
   let server: CallbackServer | undefined;
+  let forged = 0;
   let finished = false;
   const timer = setTimeout(() => deadline.abort(), options.timeoutMs);
   try {
     let issued: IssuedKey;
     if (method === "web") {
       const state = createState();
-      server = await startCallbackServer({ state, port: options.port });
+      server = await startCallbackServer({
+        state,
+        port: options.port,
+        onRefused: (event) => {
+          if (event.kind !== "state-mismatch") return;
+          forged++;
+          ui.notice(
+            "Refused a callback that does not carry this login's state; still waiting for the browser.",
+          );
+        },
+      });
       issued = await runBrowserFlow(server, state, baseUrl, post, options, env, signal, () => finished).catch(
         (err) => {
           throw explain(err);

@@ -33,7 +33,6 @@ const BY_CODE: Record<string, ExitCodeValue> = {
   login_denied: ExitCode.NOT_AUTHENTICATED,
   login_expired: ExitCode.NOT_AUTHENTICATED,
   token_exchange_failed: ExitCode.NOT_AUTHENTICATED,
-  login_state_mismatch: ExitCode.NOT_AUTHENTICATED,
   login_failed: ExitCode.NOT_AUTHENTICATED,
   // unreachable
   connection_error: ExitCode.UNREACHABLE,
