@@ -142,6 +142,29 @@ try {
 
   const head = readFileSync(output).subarray(4, 8).toString("latin1");
   if (head !== "ftyp") throw new StepError(`${output} is not an MP4 file`);
+  // Where ffprobe exists, show that the video plays (its duration and video stream).
+  const probe = spawnSync(
+    "ffprobe",
+    [
+      "-v",
+      "error",
+      "-select_streams",
+      "v:0",
+      "-show_entries",
+      "format=duration:stream=codec_name,width,height",
+    ].concat(["-of", "default=noprint_wrappers=1", output]),
+    { encoding: "utf8" },
+  );
+  if (probe.error?.code !== "ENOENT") {
+    if (probe.status !== 0) throw new StepError(`ffprobe cannot read ${output}: ${probe.stderr.trim()}`);
+    const f = Object.fromEntries(
+      probe.stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.split("=")),
+    );
+    process.stderr.write(`ffprobe: ${f.codec_name} ${f.width}x${f.height}, ${Number(f.duration)} s\n`);
+  }
   say("Done");
   process.stdout.write(`Your video: ${output} (${statSync(output).size} bytes)\n`);
 } catch (err) {

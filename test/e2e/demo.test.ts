@@ -3,6 +3,7 @@
  * emulator, browser login through the loopback flow, render --wait --output, the video's path;
  * a valid MP4, exit 0, nothing left of the private config folder, the emulator stopped.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -34,6 +35,10 @@ describe("npm run demo", () => {
     const video = readFileSync(out);
     expect(video.subarray(4, 8).toString("latin1")).toBe("ftyp");
     expect(video.length).toBeGreaterThan(1000);
+    // a video that plays: the demo ran ffprobe on it (CI installs ffmpeg)
+    if (spawnSync("ffprobe", ["-version"]).status === 0 || process.env.CI) {
+      expect(r.stderr).toContain("ffprobe: h264 320x180, 2 s");
+    }
 
     // the real loopback flow, not a pasted key
     expect(r.stderr).toContain("Opening it with $BROWSER");

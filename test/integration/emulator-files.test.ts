@@ -1,6 +1,55 @@
 /** The emulator's outputFile: a real MP4 with Content-Length, ETag, ranges, If-Range and HEAD. */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { MIN_MP4_SIZE, Mp4File } from "../../src/lib/emulator/mp4.js";
 import { api, SAMPLE_BODIES, useEmulator, waitForRender } from "../helpers/emulator.js";
+
+// CI installs ffmpeg (.ci/run), so there the ffprobe test never skips.
+const HAS_FFPROBE = spawnSync("ffprobe", ["-version"], { stdio: "ignore" }).status === 0;
+if (!HAS_FFPROBE && process.env.CI)
+  throw new Error("CI is set but ffprobe is missing (.ci/run installs ffmpeg)");
+if (!HAS_FFPROBE)
+  console.warn("[skipped] the ffprobe test of the emulator's video: ffprobe is not installed");
+
+/** What ffprobe says about a file: its duration and its video stream. */
+function probe(bytes: Buffer): { duration: number; codec?: string; width?: number; frames?: number } {
+  const dir = mkdtempSync(join(tmpdir(), "gigareels-probe-"));
+  try {
+    const file = join(dir, "video.mp4");
+    writeFileSync(file, bytes);
+    const r = spawnSync(
+      "ffprobe",
+      [
+        "-v",
+        "error",
+        "-show_entries",
+        "format=duration:stream=codec_type,codec_name,width,nb_frames",
+        "-of",
+        "json",
+        file,
+      ],
+      { encoding: "utf8" },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const info = JSON.parse(r.stdout) as {
+      format: { duration: string };
+      streams: Array<{ codec_type: string; codec_name: string; width: number; nb_frames: string }>;
+    };
+    const video = info.streams.find((s) => s.codec_type === "video");
+    return {
+      duration: Number(info.format.duration),
+      codec: video?.codec_name,
+      width: video?.width,
+      frames: video ? Number(video.nb_frames) : undefined,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 const SIZE = 200_000;
 
@@ -41,6 +90,32 @@ describe("emulator: output files", () => {
     expect(pos).toBe(SIZE);
     expect(bytes.includes(Buffer.from("mvhd"))).toBe(true);
   });
+
+  it.skipIf(!HAS_FFPROBE)(
+    "is a playable clip: ffprobe reads its duration and an H.264 stream, at any size",
+    async () => {
+      const served = Buffer.from(await (await fetch(await outputUrl())).arrayBuffer());
+      // Decoding every frame proves the samples are where moov says (ffmpeg exits non-zero otherwise).
+      for (const bytes of [served, new Mp4File(MIN_MP4_SIZE).bytes()]) {
+        expect(probe(bytes)).toEqual({ duration: 2, codec: "h264", width: 320, frames: 24 });
+      }
+      const dir = mkdtempSync(join(tmpdir(), "gigareels-decode-"));
+      try {
+        writeFileSync(join(dir, "v.mp4"), served);
+        const decode = spawnSync(
+          "ffmpeg",
+          ["-v", "error", "-xerror", "-i", join(dir, "v.mp4"), "-f", "null", "-"],
+          {
+            encoding: "utf8",
+          },
+        );
+        expect(decode.stderr).toBe("");
+        expect(decode.status).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it("is deterministic: two downloads are byte-identical", async () => {
     const a = Buffer.from(await (await fetch(await outputUrl())).arrayBuffer());

@@ -1,97 +1,22 @@
 /**
- * The emulator's output video: a minimal, structurally valid MP4 (ftyp, moov with one empty
- * video track, mdat) built in code and padded to any size with deterministic bytes. Bytes
- * are produced on the fly in chunks, so a 1 GiB file streams without being held in memory.
+ * The emulator's output video: a real, playable 2-second H.264 clip (src/lib/emulator/clip.ts,
+ * made once with ffmpeg by scripts/make-emulator-clip.mjs) whose 64-bit mdat box is stretched
+ * to any size: after the encoded frames come deterministic filler bytes that no sample points
+ * at, so players and ffprobe read the same clip whatever the size. Layout: ftyp, moov, mdat
+ * (to the end of the file). Bytes are produced on the fly in chunks, so a 1 GiB file streams
+ * without being held in memory.
  */
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
+import { CLIP_FRAMES_BASE64, CLIP_HEAD_BASE64 } from "./clip.js";
 
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0);
-  return b;
-}
-function u16(n: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(n);
-  return b;
-}
-function box(type: string, ...payload: Buffer[]): Buffer {
-  const body = Buffer.concat(payload);
-  return Buffer.concat([u32(8 + body.length), Buffer.from(type, "latin1"), body]);
-}
-function fullBox(type: string, version: number, flags: number, ...payload: Buffer[]): Buffer {
-  return box(type, u32(((version & 0xff) << 24) | (flags & 0xffffff)), ...payload);
-}
-const MATRIX = Buffer.concat([0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000].map(u32));
-
-/** ftyp + moov: what precedes the mdat box. */
-function header(): Buffer {
-  const ftyp = box("ftyp", Buffer.from("isom"), u32(0x200), Buffer.from("isomiso2avc1mp41"));
-  const mvhd = fullBox(
-    "mvhd",
-    0,
-    0,
-    u32(0),
-    u32(0),
-    u32(1000),
-    u32(0),
-    u32(0x00010000),
-    u16(0x0100),
-    Buffer.alloc(10),
-    MATRIX,
-    Buffer.alloc(24),
-    u32(2),
-  );
-  const tkhd = fullBox(
-    "tkhd",
-    0,
-    3,
-    u32(0),
-    u32(0),
-    u32(1),
-    u32(0),
-    u32(0),
-    Buffer.alloc(8),
-    u16(0),
-    u16(0),
-    u16(0),
-    u16(0),
-    MATRIX,
-    u32(1080 << 16),
-    u32(1920 << 16),
-  );
-  const mdhd = fullBox("mdhd", 0, 0, u32(0), u32(0), u32(1000), u32(0), u16(0x55c4), u16(0));
-  const hdlr = fullBox(
-    "hdlr",
-    0,
-    0,
-    u32(0),
-    Buffer.from("vide"),
-    Buffer.alloc(12),
-    Buffer.from("VideoHandler\0"),
-  );
-  const vmhd = fullBox("vmhd", 0, 1, u16(0), Buffer.alloc(6));
-  const dinf = box("dinf", fullBox("dref", 0, 0, u32(1), fullBox("url ", 0, 1)));
-  const stbl = box(
-    "stbl",
-    fullBox("stsd", 0, 0, u32(0)),
-    fullBox("stts", 0, 0, u32(0)),
-    fullBox("stsc", 0, 0, u32(0)),
-    fullBox("stsz", 0, 0, u32(0), u32(0)),
-    fullBox("stco", 0, 0, u32(0)),
-  );
-  const trak = box("trak", tkhd, box("mdia", mdhd, hdlr, box("minf", vmhd, dinf, stbl)));
-  const moov = box("moov", mvhd, trak);
-  return Buffer.concat([ftyp, moov]);
-}
-
-const HEADER = header();
-/** The smallest file we can produce: header plus an empty 64-bit mdat box. */
-export const MIN_MP4_SIZE = HEADER.length + 16;
+const HEADER = Buffer.from(CLIP_HEAD_BASE64, "base64");
+const FRAMES = Buffer.from(CLIP_FRAMES_BASE64, "base64");
+/** The smallest file we can produce: the clip itself (header, 64-bit mdat header, frames). */
+export const MIN_MP4_SIZE = HEADER.length + 16 + FRAMES.length;
 
 const PATTERN_SIZE = 64 * 1024;
-/** Deterministic filler (an LCG), repeated through the mdat payload. */
+/** Deterministic filler (an LCG), repeated through the rest of the mdat payload. */
 const PATTERN = (() => {
   const b = Buffer.alloc(PATTERN_SIZE);
   let x = 0x2545f491;
@@ -102,15 +27,16 @@ const PATTERN = (() => {
   return b;
 })();
 
-/** The first bytes of a file of `size` bytes: ftyp, moov and the mdat box header. */
+/** The first bytes of a file of `size` bytes: ftyp, moov, the mdat box header and the frames. */
 function prefix(size: number): Buffer {
   const mdatSize = size - HEADER.length;
-  // A 64-bit mdat header (size 1 + largesize) works for every size, small or huge.
+  // A 64-bit mdat header (size 1 + largesize) works for every size, small or huge; the clip's
+  // sample offsets were made for a 16-byte header here.
   const mdat = Buffer.alloc(16);
   mdat.writeUInt32BE(1, 0);
   mdat.write("mdat", 4, "latin1");
   mdat.writeBigUInt64BE(BigInt(mdatSize), 8);
-  return Buffer.concat([HEADER, mdat]);
+  return Buffer.concat([HEADER, mdat, FRAMES]);
 }
 
 export class Mp4File {
