@@ -14,10 +14,20 @@ export interface EmulatorReady {
   loginCommand: string;
 }
 
+/**
+ * How `login` reaches this emulator: `--local` only when that is its URL (port 3000 on
+ * loopback); on any other port `--local` would point at someone else's server.
+ */
+function loginTarget(url: string): string {
+  const u = new URL(url);
+  const loopback = u.hostname === "127.0.0.1" || u.hostname === "localhost";
+  return loopback && u.port === "3000" ? "--local" : `--base-url ${shellQuote(url)}`;
+}
+
 export default class Emulator extends BaseCommand {
   static override summary = "Run a local GigaReels API emulator (for development and tests).";
   static override description =
-    `Serves the GigaReels API (renders, status, output files, API keys, rate limits, browser and device login) from memory on 127.0.0.1, port 3000 by default, which is what --local points at. It prints its URL and the ready-to-use key masked; the full key goes to emulator-keys.txt (mode 0600) in the config folder (GIGAREELS_CONFIG_DIR or ~/.gigareels). Runs until Ctrl-C.`;
+    `Serves the GigaReels API (renders, status, output files, API keys, rate limits, browser and device login) from memory on 127.0.0.1, port 3000 by default, which is what --local points at. It prints its URL, the ready-to-use key masked and the exact login command for its URL (--local on port 3000, else --base-url); the full key goes to emulator-keys.txt (mode 0600) in the config folder (GIGAREELS_CONFIG_DIR or ~/.gigareels). Runs until Ctrl-C.`;
 
   static override examples = [
     { description: "Start on port 3000 and log the CLI in to it", command: "<%= config.bin %> emulator" },
@@ -75,7 +85,7 @@ export default class Emulator extends BaseCommand {
 
     try {
       const keysFile = await writeKeysFile(emulator.keys[0]!);
-      const loginCommand = `gigareels login --local --with-token < ${shellQuote(keysFile)}`;
+      const loginCommand = `gigareels login ${loginTarget(emulator.url)} --with-token < ${shellQuote(keysFile)}`;
       const ready: EmulatorReady = {
         url: emulator.url,
         port: emulator.port,
@@ -90,8 +100,6 @@ export default class Emulator extends BaseCommand {
         this.log(`API key: ${ready.keys[0]} (full key in ${keysFile}, readable only by you)`);
         if (ready.keys.length > 1) this.log(`Also valid: ${ready.keys.slice(1).join(", ")}`);
         this.log(`Log the CLI in to it: ${loginCommand}`);
-        if (emulator.url !== "http://127.0.0.1:3000")
-          this.log(`(--local means http://localhost:3000; otherwise pass --base-url ${emulator.url})`);
         this.info("Press Ctrl-C to stop.");
       }
       await stopped;

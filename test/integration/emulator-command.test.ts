@@ -3,7 +3,7 @@ import type { ChildProcess } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { expectNoFullKey, runCli, tempConfigDir } from "../helpers/cli.js";
+import { BIN, type CliResult, expectNoFullKey, runCli, tempConfigDir } from "../helpers/cli.js";
 import { startEmulator } from "../helpers/emulator.js";
 
 const cleanups: (() => void)[] = [];
@@ -48,17 +48,26 @@ function runEmulator(
 describe("gigareels emulator", () => {
   it("prints the URL and the masked key, writes the full key to a 0600 file, and stops with 0 on Ctrl-C", async () => {
     const dir = configDir();
+    const userDir = configDir();
     let status = 0;
     let key = "";
+    let url = "";
+    let login: CliResult | undefined;
+    let whoami: CliResult | undefined;
     const result = await runEmulator(
       ["--port", "0", "--render-duration", "1s"],
       dir,
       /Ctrl-C|login/,
       async (out) => {
-        const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+        url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
         key = readFileSync(join(dir, "emulator-keys.txt"), "utf8").trim();
         const res = await fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${key}` } });
         status = res.status;
+        // The printed login command, run as printed (in a shell), logs in to this emulator.
+        const printed = /Log the CLI in to it: (gigareels .*)/.exec(out)![1]!;
+        const shell = printed.replace(/^gigareels /, `${process.execPath} ${BIN} `);
+        login = await runCli(["-c", shell], { command: ["/bin/sh"], env: { GIGAREELS_CONFIG_DIR: userDir } });
+        whoami = await runCli(["whoami"], { env: { GIGAREELS_CONFIG_DIR: userDir } });
       },
     );
     expect(result.code).toBe(0);
@@ -66,9 +75,13 @@ describe("gigareels emulator", () => {
     expect(key).toMatch(/^giga_[A-Za-z0-9]{32}$/);
     expect(statSync(join(dir, "emulator-keys.txt")).mode & 0o777).toBe(0o600);
     expect(result.stdout).toContain(`giga_****${key.slice(-4)}`);
+    // Off port 3000 the hint names this emulator's URL: --local would mean http://localhost:3000.
     expect(result.stdout).toContain(
-      `gigareels login --local --with-token < ${join(dir, "emulator-keys.txt")}`,
+      `Log the CLI in to it: gigareels login --base-url ${url} --with-token < ${join(dir, "emulator-keys.txt")}\n`,
     );
+    expect(result.stdout).not.toContain("--local");
+    expect(login?.code, login?.stderr).toBe(0);
+    expect(whoami?.code, whoami?.stderr).toBe(0);
     expect(result.stderr).toContain("Emulator stopped.");
     expectNoFullKey(result.stdout + result.stderr, key);
   });
