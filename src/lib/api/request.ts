@@ -165,8 +165,14 @@ export async function buildApiRequest(
   for (const h of args.headers ?? []) {
     const i = h.indexOf(":");
     const name = (i < 0 ? "" : h.slice(0, i)).trim().toLowerCase();
-    if (!name || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) {
+    if (!name) {
       throw new UsageError(`--header expects "Name: value"`, ['e.g. --header "Accept: application/json"']);
+    }
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) {
+      throw new UsageError(
+        `--header name "${visible(name)}" has a character that a header name cannot have (a space, a line break, a control character or one of "(),/:;<=>?@[\\]{}")`,
+        ['e.g. --header "Accept: application/json"'],
+      );
     }
     if (FORBIDDEN_HEADERS.has(name)) {
       throw new UsageError(`--header ${name} is set by gigareels itself and cannot be given`, [
@@ -176,6 +182,20 @@ export async function buildApiRequest(
       ]);
     }
     const value = h.slice(i + 1).trim();
+    // RFC 9110 field-value: visible ASCII, spaces, tabs and obs-text. A CR or LF would split
+    // the request (fetch refuses it, which read as a network failure).
+    const bad = /[^\t\x20-\x7e\x80-\xff]/.exec(value);
+    if (bad) {
+      const what =
+        bad[0] === "\r" || bad[0] === "\n"
+          ? "a line break"
+          : /[\x00-\x1f\x7f]/.test(bad[0])
+            ? "a control character"
+            : "a character outside Latin-1";
+      throw new UsageError(`--header ${name} has ${what} in its value at position ${bad.index + 1}`, [
+        "A header value is one line of printable text",
+      ]);
+    }
     if (name === "idempotency-key") idempotencyKey = value;
     else headers[name] = value;
   }
@@ -235,4 +255,13 @@ function flattenQuery(value: unknown, prefix: string, out: Record<string, string
   const list = out[prefix] ?? [];
   list.push(value === null ? "" : String(value));
   out[prefix] = list;
+}
+
+/** A header name as it may be shown: control characters made visible, at most 40 characters. */
+function visible(text: string): string {
+  const shown = text.replace(
+    /[\x00-\x1f\x7f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+  return shown.length > 40 ? `${shown.slice(0, 40)}…` : shown;
 }

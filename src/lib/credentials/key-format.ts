@@ -1,8 +1,9 @@
 /**
  * The GigaReels API key format, published as `giga_` followed by exactly 32 ASCII letters
- * or digits (37 characters). This module is a leaf: it imports nothing, and it never puts
- * a key into the strings it returns.
+ * or digits (37 characters). This module is a leaf: it imports nothing (but a type), and it
+ * never puts a key into the strings it returns.
  */
+import type { KeySource } from "./types.js";
 
 export const KEY_PREFIX = "giga_";
 export const KEY_LENGTH = 37;
@@ -62,4 +63,32 @@ export function redactKeys(text: string): string {
   return text.replace(/giga_[A-Za-z0-9]{4,}/g, (m) =>
     m.length >= 12 ? `giga_****${m.slice(-4)}` : "giga_****",
   );
+}
+
+/**
+ * Where a resolved key came from, for messages about it ("GIGAREELS_API_KEY", "the file named
+ * by GIGAREELS_API_KEY_FILE (/path)", the keychain item, credentials.json), and how to fix a
+ * bad key there: only a stored key is fixed by `gigareels login`.
+ */
+export function describeKeySource(found: { source: KeySource; origin?: string; profile?: string }): {
+  where: string;
+  fix: string;
+} {
+  const login = `Run gigareels login${found.profile && found.profile !== "default" ? ` --profile ${found.profile}` : ""}`;
+  const dashboard = "a key from the dashboard (Settings -> API Keys)";
+  switch (found.source) {
+    case "option":
+      return { where: "the apiKey option", fix: `Pass ${dashboard}` };
+    case "env":
+      return { where: "GIGAREELS_API_KEY", fix: `Set GIGAREELS_API_KEY to ${dashboard}, or unset it` };
+    case "env-file":
+      return {
+        where: `the file named by GIGAREELS_API_KEY_FILE (${found.origin})`,
+        fix: `Put ${dashboard} in ${found.origin}, or unset GIGAREELS_API_KEY_FILE`,
+      };
+    case "keychain":
+      return { where: `the ${found.origin}`, fix: login };
+    default:
+      return { where: `${found.origin}${found.profile ? ` (profile ${found.profile})` : ""}`, fix: login };
+  }
 }

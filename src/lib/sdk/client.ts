@@ -4,7 +4,7 @@
  * import, so importing the SDK loads neither the store nor keytar).
  */
 import { randomUUID } from "node:crypto";
-import { maskKey } from "../credentials/key-format.js";
+import { describeKeySource, maskKey } from "../credentials/key-format.js";
 import { configDir } from "../fs/index.js";
 import type { RateLimitState } from "./backoff.js";
 import { DEFAULT_BASE_URL, validateApiKey, validateBaseUrl } from "./config.js";
@@ -55,10 +55,8 @@ async function lookupStore(profile: string | undefined, env: NodeJS.ProcessEnv):
   const { resolveApiKey } = await import("../credentials/index.js");
   const found = await resolveApiKey({ profile, env });
   if (!found) return { key: null };
-  const where = found.profile
-    ? `the stored credentials (profile ${found.profile})`
-    : found.origin || "the stored credentials";
-  const key = validateApiKey(found.key, where);
+  const { where, fix } = describeKeySource(found);
+  const key = validateApiKey(found.key, where, fix);
   const baseUrl = found.baseUrl ? validateBaseUrl(found.baseUrl, `the base URL of ${where}`) : undefined;
   return { key: { key, source: found.source, profile: found.profile }, baseUrl };
 }
@@ -93,7 +91,10 @@ export class GigaReels {
     const envKey = nonEmpty(this.#env.GIGAREELS_API_KEY);
     if (optKey !== undefined) this.#key = { key: validateApiKey(optKey), source: "option" };
     else if (envKey !== undefined)
-      this.#key = { key: validateApiKey(envKey, "GIGAREELS_API_KEY"), source: "env" };
+      this.#key = {
+        key: validateApiKey(envKey, "GIGAREELS_API_KEY", describeKeySource({ source: "env" }).fix),
+        source: "env",
+      };
 
     const optBase = nonEmpty(options.baseUrl);
     const envBase = nonEmpty(this.#env.GIGAREELS_BASE_URL);

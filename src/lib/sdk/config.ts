@@ -14,16 +14,18 @@ export const DEFAULT_BASE_URL = "https://gigareels.com";
  * Trims the key (spaces, tabs, CR/LF) and checks `giga_` + 32 letters/digits.
  * Throws InvalidApiKeyError saying what is wrong (prefix, length, position), never the key.
  */
-export function validateApiKey(raw: string, where = "the API key"): string {
+export function validateApiKey(
+  raw: string,
+  where = "the API key",
+  /** What fixes the key where it is (default: copy it again, or log in). */
+  fix = "Copy the key again from the dashboard (Settings -> API Keys), or run gigareels login",
+): string {
   const key = normalizeKey(raw);
   const problem = describeKeyProblem(key);
   if (problem !== null) {
     const detail = where === "the API key" ? problem : `${problem} (from ${where})`;
     throw new InvalidApiKeyError(`Invalid API key: ${detail}; nothing was sent`, {
-      suggestions: [
-        'An API key is "giga_" followed by 32 letters or digits (37 characters)',
-        "Copy the key again from the dashboard (Settings -> API Keys), or run gigareels login",
-      ],
+      suggestions: ['An API key is "giga_" followed by 32 letters or digits (37 characters)', fix],
     });
   }
   return key;
