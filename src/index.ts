@@ -17,3 +17,13 @@ export {
 export type { DownloadCallOptions, DownloadOutcome } from "./lib/sdk/download/client.js";
 export { DownloadError, type DownloadProgress } from "./lib/sdk/download/stream.js";
 export type * from "./lib/sdk/types.js";
+export type {
+  BatchCounts,
+  BatchEndpoint,
+  BatchEvent,
+  BatchEventType,
+  BatchItem,
+  BatchLineResult,
+  BatchOptions,
+} from "./lib/sdk/batch/engine.js";
+export type { PaceTicket, PaceWait, PaceWindow, RenderPacer } from "./lib/sdk/batch/pacer.js";

@@ -138,7 +138,11 @@ export class RenderStore {
     this.pending.push({ outcome, error: options.error, count: Math.max(1, options.count ?? 1) });
   }
 
-  create(type: string, accountId: string): StoredRender {
+  create(
+    type: string,
+    accountId: string,
+    origin: { idempotencyKey?: string; key?: string } = {},
+  ): StoredRender {
     let outcome: RenderOutcome = "done";
     let error: string | undefined;
     const next = this.pending[0];
@@ -158,6 +162,8 @@ export class RenderStore {
       error: outcome === "error" ? (error ?? DEFAULT_ERROR) : undefined,
       accountId,
       durationMs: this.durationMs,
+      ...(origin.idempotencyKey !== undefined ? { idempotencyKey: origin.idempotencyKey } : {}),
+      keyLast4: (origin.key ?? "").slice(-4),
     };
     this.list.push(render);
     this.byId.set(render.id, render);

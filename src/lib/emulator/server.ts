@@ -386,6 +386,7 @@ function createRender(
       const render = ctx.renders.create(
         type === "render" ? String((parsed.value as { type: string }).type) : type,
         key.account.id,
+        { idempotencyKey: idemKey, key: key.key },
       );
       reply = json(200, { success: true, renderId: render.id });
     }

@@ -86,6 +86,10 @@ export interface EmulatorRender {
   createdAt: number;
   outcome: RenderOutcome;
   error?: string;
+  /** The Idempotency-Key of the request that created it (a replay creates nothing). */
+  idempotencyKey?: string;
+  /** The last 4 characters of the key that created it (tests count renders per key). */
+  keyLast4: string;
 }
 
 export interface EmulatorKey {

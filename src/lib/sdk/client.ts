@@ -29,6 +29,7 @@ import type {
   TextRenderRequest,
 } from "./types.js";
 import { type WaitForRenderOptions, waitForRender } from "./wait.js";
+import type { BatchEvent, BatchItem, BatchOptions } from "./batch/engine.js";
 
 interface KeyState {
   key: string;
@@ -67,6 +68,16 @@ export class GigaReels {
     brainrot: {
       educational(params: EducationalBrainrotParams, options?: RenderCallOptions): Promise<RenderCreated>;
     };
+  };
+  /**
+   * Many renders: `for await (const event of client.renders.batch(items, { state: "batch.state.json" }))`.
+   * Paced to the key's render limits (shared with every process of the key), each item's
+   * Idempotency-Key recorded in the state file before it is sent (a rerun never renders an
+   * item twice), each render followed to its end and downloaded when the item names an
+   * output. See src/lib/sdk/batch/engine.ts. Node only (it writes files).
+   */
+  readonly renders: {
+    batch(items: Iterable<BatchItem>, options?: BatchOptions): AsyncGenerator<BatchEvent, void, undefined>;
   };
   /** The HTTP transport (for layers that need raw or OAuth requests with the same settings). */
   readonly transport: Transport;
@@ -120,6 +131,32 @@ export class GigaReels {
           this.render({ ...params, type: "educational-brainrot" }, callOptions),
       },
     };
+    this.renders = { batch: (items, batchOptions) => this.#batch(items, batchOptions) };
+  }
+
+  async *#batch(
+    items: Iterable<BatchItem>,
+    options: BatchOptions = {},
+  ): AsyncGenerator<BatchEvent, void, undefined> {
+    // Loaded on first use: the engine writes files (node:fs), which the rest of the SDK does not need.
+    const { runBatch } = await import("./batch/engine.js");
+    yield* runBatch(
+      {
+        create: (endpoint, body, o) =>
+          endpoint === "/api/render/text"
+            ? this.renderText(body as TextRenderRequest, o)
+            : endpoint === "/api/render/split"
+              ? this.renderSplit(body as SplitRenderRequest, o)
+              : this.render(body as RenderRequest, o),
+        renderRateLimit: () => this.transport.rateLimit("render"),
+        waitForRender: (id, o) => this.waitForRender(id, o),
+        download: (id, o) => this.download(id, o),
+        apiKey: async () => (await this.#resolveKey()).key,
+        configDir: configDir(this.#env),
+      },
+      items,
+      options,
+    );
   }
 
   /**
