@@ -39,11 +39,11 @@ async function collect(it: AsyncIterable<BatchEvent>): Promise<BatchEvent[]> {
   return out;
 }
 
-const EMU = { rateLimitMinuteMs: 1_000, renderDurationMs: 150, outputSizeBytes: 4096 };
+const EMU = { rateLimitMinuteMs: 1_000, renderDurationMs: 150, outputSizeBytes: 16_384 };
 
 describe("client.renders.batch", () => {
-  it("paces 25 renders through a 1 s minute without a 429, and saves every video", async () => {
-    await withEmulator(EMU, async (emu) => {
+  it("paces 25 renders through a 2 s minute without a 429, and saves every video", async () => {
+    await withEmulator({ ...EMU, rateLimitMinuteMs: 2_000 }, async (emu) => {
       const client = new GigaReels({
         apiKey: emu.keys[0],
         baseUrl: emu.url,
@@ -58,7 +58,7 @@ describe("client.renders.batch", () => {
       expect(emu.requests.filter((r) => r.status === 429)).toHaveLength(0);
       expect(emu.renders()).toHaveLength(25);
       expect(events.some((e) => e.type === "waiting" && e.window === "minute")).toBe(true);
-      for (let i = 1; i <= 25; i++) expect((await stat(join(dir, `${i}.mp4`))).size).toBe(4096);
+      for (let i = 1; i <= 25; i++) expect((await stat(join(dir, `${i}.mp4`))).size).toBe(16_384);
       const state = JSON.parse(await readFile(join(dir, "batch.state.json"), "utf8"));
       expect(Object.values(state.lines).every((l) => (l as { status: string }).status === "saved")).toBe(
         true,
