@@ -276,7 +276,7 @@ describe("gigareels doctor: each failure, its fix and its exit code", () => {
     expect(r.by("credentials").detail).toBe(
       `${path} has mode 0644: other users can read it (gigareels has now tightened it to 0600)`,
     );
-    expect(r.by("credentials").fix).toMatch(/revoke the key \(gigareels logout\)/);
+    expect(r.by("credentials").fix).toMatch(/revoke the key \(gigareels logout --revoke\)/);
 
     const broken = configDir();
     writeFileSync(join(broken, "credentials.json"), "{ not json", { mode: 0o600 });

@@ -272,7 +272,14 @@ describe("gigareels logout (built CLI)", () => {
       JSON.stringify({
         version: 2,
         activeProfile: profile,
-        profiles: { [profile]: { keyLocation: "keychain", keyLast4: "AbCd", baseUrl: emulator().url } },
+        profiles: {
+          [profile]: {
+            keyLocation: "keychain",
+            keyLast4: "AbCd",
+            baseUrl: emulator().url,
+            obtainedBy: "web",
+          },
+        },
       }),
       { mode: 0o600 },
     );
@@ -285,20 +292,41 @@ describe("gigareels logout (built CLI)", () => {
     expect(existsSync(credentialsFile())).toBe(false);
   });
 
-  it("revokes and removes the key; a second logout says there is nothing to do", async () => {
+  it("a pasted key is forgotten, not revoked, and the line says why; a second logout has nothing to do", async () => {
     const key = emulator().createKey();
     expect((await cli(["login", "--with-token", "--base-url", emulator().url], { input: key })).code).toBe(0);
     const r = await cli(["logout"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(
-      `giga_****${key.slice(-4)} revoked on the server, removed from credentials.json`,
+    expect(r.stdout).toBe(
+      `Logged out of ${new URL(emulator().url).host} (profile default): giga_****${key.slice(-4)} removed from credentials.json; not revoked: it was pasted (login --with-token) and may be in use elsewhere (revoke it in the dashboard, Settings -> API Keys, or log out with --revoke).\n`,
     );
-    expect(emulator().keyInfo(key)?.revoked).toBe(true);
+    expect(emulator().keyInfo(key)?.revoked).toBe(false);
     expect(existsSync(credentialsFile())).toBe(false);
     const again = await cli(["logout"]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("Not logged in");
     expectNoFullKey(r.stdout + r.stderr + again.stdout + again.stderr, key);
+  });
+
+  it("--revoke revokes a pasted key; a key another profile holds is only forgotten, saying which", async () => {
+    const key = emulator().createKey();
+    for (const profile of ["default", "ci"]) {
+      const login = await cli(["login", "--with-token", "--base-url", emulator().url, "--profile", profile], {
+        input: key,
+      });
+      expect(login.code).toBe(0);
+    }
+    const shared = await cli(["logout", "--revoke", "--profile", "default"]);
+    expect(shared.code).toBe(0);
+    expect(shared.stdout).toContain(
+      `giga_****${key.slice(-4)} removed from credentials.json; not revoked: profile ci also uses it.`,
+    );
+    expect(emulator().keyInfo(key)?.revoked).toBe(false);
+    const last = await cli(["logout", "--revoke", "--profile", "ci", "--json"]);
+    expect(last.code).toBe(0);
+    expect(JSON.parse(last.stdout).profiles[0]).toMatchObject({ obtainedBy: "token", revoked: true });
+    expect(emulator().keyInfo(key)?.revoked).toBe(true);
+    expectNoFullKey(shared.stdout + shared.stderr + last.stdout + last.stderr, key);
   });
 
   it("warns that GIGAREELS_API_KEY still authenticates", async () => {
@@ -317,7 +345,7 @@ describe("the debug log (DEBUG=gigareels*)", () => {
       input: key,
       env: { DEBUG: "gigareels*" },
     });
-    const outR = await cli(["logout"], { env: { DEBUG: "gigareels*" } });
+    const outR = await cli(["logout", "--revoke"], { env: { DEBUG: "gigareels*" } });
     expect(inR.code).toBe(0);
     expect(outR.code).toBe(0);
     expect(inR.stderr).toContain("/api/me");

@@ -1,7 +1,8 @@
-/** --with-token, a pasted key, re-login (confirm, revoke the replaced key), and the refusals. */
+/** --with-token, a pasted key, re-login (confirm; revoke the replaced key only if minted), and the refusals. */
 import { existsSync } from "node:fs";
 import { beforeEach, describe, expect, it } from "vitest";
 import { type LoginOptions, type LoginPrompter, login } from "../../src/lib/auth/login.js";
+import { saveCredentials } from "../../src/lib/credentials/index.js";
 import { expectNoFullKey, useTempConfig } from "../helpers/cli.js";
 import { useEmulator } from "../helpers/emulator.js";
 
@@ -29,6 +30,14 @@ function run(extra: Partial<LoginOptions>) {
     },
     ...extra,
   });
+}
+
+/** Stores `key` for "default" as if login --web had minted it (the real store, file mode). */
+async function mintedSeed(key: string) {
+  await saveCredentials(
+    { profile: "default", key, baseUrl: emulator().url, obtainedBy: "web", store: "file" },
+    { configDir: config.dir, env: {} },
+  );
 }
 
 function prompter(answers: Partial<{ method: "web" | "device" | "paste"; replace: boolean; paste: string }>) {
@@ -162,21 +171,34 @@ describe("interactive login (prompts stubbed)", () => {
     expect(emulator().keyInfo(first)?.revoked).toBe(false);
   });
 
-  it("after a successful re-login the replaced key is revoked on the server", async () => {
+  it("a re-login revokes the replaced key when this CLI minted it", async () => {
     const first = emulator().createKey();
-    await run({ method: "token", readToken: async () => first });
+    await mintedSeed(first);
     const second = emulator().createKey();
     const { p } = prompter({ method: "paste", paste: second, replace: true });
     const r = await run({ prompter: p });
     expect(r.replaced).toEqual({ key: `giga_****${first.slice(-4)}`, revoked: true });
     expect(stored()?.apiKey).toBe(second);
+    expect(stored()?.obtainedBy).toBe("token");
     expect(emulator().keyInfo(first)?.revoked).toBe(true);
     expect(emulator().keyInfo(second)?.revoked).toBe(false);
   });
 
-  it("a failed revocation of the replaced key is a warning, not a failure", async () => {
+  it("a re-login only forgets a replaced key that was pasted, and says so", async () => {
     const first = emulator().createKey();
     await run({ method: "token", readToken: async () => first });
+    const second = emulator().createKey();
+    const r = await run({ method: "token", readToken: async () => second });
+    expect(r.replaced).toEqual({ key: `giga_****${first.slice(-4)}`, revoked: false, kept: "pasted" });
+    expect(lines).toContain(
+      `The replaced key giga_****${first.slice(-4)} was not revoked: it was pasted (login --with-token) and may be in use elsewhere, e.g. in CI or on a server.`,
+    );
+    expect(emulator().keyInfo(first)?.revoked).toBe(false);
+  });
+
+  it("a failed revocation of the replaced key is a warning, not a failure", async () => {
+    const first = emulator().createKey();
+    await mintedSeed(first);
     const second = emulator().createKey();
     const remove = emulator().addFault({
       route: "/api/oauth/revoke",

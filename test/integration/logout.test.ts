@@ -1,4 +1,8 @@
-/** logout against the emulator: revoke, remove locally, --all, already logged out, env key. */
+/**
+ * logout against the emulator: a key this CLI minted is revoked, a pasted one only forgotten
+ * (--revoke revokes it), a key another profile holds is never revoked; --all, already logged
+ * out, env key.
+ */
 import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -31,13 +35,37 @@ async function loginWith(key: string, profile = "default", baseUrl = emulator().
   });
 }
 
+/** A login through the device flow (a key the emulator mints for this CLI); returns the key. */
+async function deviceLogin(profile = "default"): Promise<string> {
+  await login({
+    method: "device",
+    baseUrl: emulator().url,
+    profile,
+    timeoutMs: 10_000,
+    configDir: config.dir,
+    env,
+    sleep: async () => {},
+    ui: {
+      notice: (line) => {
+        const code = /code: (\S+)$/.exec(line)?.[1];
+        if (code) emulator().approveDevice(code);
+      },
+      progress: () => {},
+      warn: () => {},
+    },
+  });
+  return config.profile(profile)!.apiKey!;
+}
+
+const revokeCalls = () => emulator().requests.filter((q) => q.path === "/api/oauth/revoke").length;
+
 const out = (extra: Parameters<typeof logout>[0] extends infer T ? Partial<T> : never = {}) =>
   logout({ configDir: config.dir, env, warn: (l) => warnings.push(l), ...extra });
 
 describe("logout", () => {
-  it("revokes the key on the server and removes it locally", async () => {
-    const key = emulator().createKey();
-    await loginWith(key);
+  it("revokes a key this CLI minted (login --device) and removes it locally", async () => {
+    const key = await deviceLogin();
+    expect(config.profile()?.obtainedBy).toBe("device");
     const r = await out();
     expect(r.alreadyLoggedOut).toBe(false);
     expect(r.profiles).toEqual([
@@ -45,6 +73,7 @@ describe("logout", () => {
         profile: "default",
         host: new URL(emulator().url).host,
         key: `giga_****${key.slice(-4)}`,
+        obtainedBy: "device",
         revoked: true,
         removedFrom: ["file"],
       },
@@ -52,6 +81,93 @@ describe("logout", () => {
     expect(emulator().keyInfo(key)?.revoked).toBe(true);
     expect(existsSync(credentialsFile())).toBe(false);
     expect(warnings).toEqual([]);
+  });
+
+  it("a pasted key (login --with-token) is only forgotten: removed locally, not revoked", async () => {
+    const key = emulator().createKey();
+    await loginWith(key);
+    expect(config.profile()?.obtainedBy).toBe("token");
+    const revokes = revokeCalls();
+    const r = await out();
+    expect(r.profiles).toEqual([
+      {
+        profile: "default",
+        host: new URL(emulator().url).host,
+        key: `giga_****${key.slice(-4)}`,
+        obtainedBy: "token",
+        kept: "pasted",
+        revoked: null,
+        removedFrom: ["file"],
+      },
+    ]);
+    expect(emulator().keyInfo(key)?.revoked).toBe(false);
+    expect(revokeCalls()).toBe(revokes);
+    expect(profiles()).toEqual([]);
+  });
+
+  it("a key stored before keys had a recorded origin counts as pasted", async () => {
+    const key = emulator().createKey();
+    writeFileSync(
+      credentialsFile(),
+      JSON.stringify({
+        version: 2,
+        activeProfile: "default",
+        profiles: {
+          default: { keyLocation: "file", apiKey: key, keyLast4: key.slice(-4), baseUrl: emulator().url },
+        },
+      }),
+      { mode: 0o600 },
+    );
+    const r = await out();
+    expect(r.profiles[0]).toMatchObject({ kept: "pasted", revoked: null, removedFrom: ["file"] });
+    expect(emulator().keyInfo(key)?.revoked).toBe(false);
+  });
+
+  it("--revoke revokes a pasted key too", async () => {
+    const key = emulator().createKey();
+    await loginWith(key);
+    const r = await out({ revoke: true });
+    expect(r.profiles[0]).toMatchObject({ obtainedBy: "token", revoked: true, removedFrom: ["file"] });
+    expect(r.profiles[0]!.kept).toBeUndefined();
+    expect(emulator().keyInfo(key)?.revoked).toBe(true);
+  });
+
+  it("a key another profile also holds is only forgotten, even one it minted and even with --revoke", async () => {
+    const key = await deviceLogin("default");
+    await loginWith(key, "ci");
+    await loginWith(key, "laptop");
+    const r = await out({ profile: "default", revoke: true });
+    expect(r.profiles[0]).toMatchObject({
+      profile: "default",
+      obtainedBy: "device",
+      kept: "shared",
+      sharedWith: ["ci", "laptop"],
+      revoked: null,
+      removedFrom: ["file"],
+    });
+    expect(emulator().keyInfo(key)?.revoked).toBe(false);
+    expect(profiles()).toEqual(["ci", "laptop"]);
+    // The last holder may revoke it (--revoke: it was pasted there).
+    expect((await out({ profile: "ci", revoke: true })).profiles[0]).toMatchObject({
+      sharedWith: ["laptop"],
+    });
+    const last = await out({ profile: "laptop", revoke: true });
+    expect(last.profiles[0]).toMatchObject({ revoked: true });
+    expect(emulator().keyInfo(key)?.revoked).toBe(true);
+  });
+
+  it("--all --revoke: profiles that all go share nothing left; their common key is revoked once", async () => {
+    const key = emulator().createKey();
+    await loginWith(key, "a");
+    await loginWith(key, "b");
+    const revokes = revokeCalls();
+    const r = await out({ all: true, revoke: true });
+    expect(r.profiles.map((p) => [p.profile, p.revoked, p.kept])).toEqual([
+      ["a", true, undefined],
+      ["b", true, undefined],
+    ]);
+    expect(revokeCalls()).toBe(revokes + 1);
+    expect(emulator().keyInfo(key)?.revoked).toBe(true);
   });
 
   it("when logged out already, says so and succeeds", async () => {
@@ -65,7 +181,7 @@ describe("logout", () => {
     const key = other.createKey();
     await loginWith(key, "default", other.url);
     await other.stop();
-    const r = await out();
+    const r = await out({ revoke: true });
     expect(r.profiles[0]).toMatchObject({ revoked: false, removedFrom: ["file"] });
     expect(warnings.join("\n")).toContain(`Could not revoke giga_****${key.slice(-4)}`);
     expect(warnings.join("\n")).not.toContain(key);
@@ -80,7 +196,12 @@ describe("logout", () => {
         version: 2,
         activeProfile: profile,
         profiles: {
-          [profile]: { keyLocation: "keychain", keyLast4: "AbCd", baseUrl: emulator().url },
+          [profile]: {
+            keyLocation: "keychain",
+            keyLast4: "AbCd",
+            baseUrl: emulator().url,
+            obtainedBy: "web",
+          },
         },
       }),
       { mode: 0o600 },
@@ -93,6 +214,7 @@ describe("logout", () => {
         profile,
         host: new URL(emulator().url).host,
         key: "giga_****AbCd",
+        obtainedBy: "web",
         revoked: false,
         revokeError: "the key could not be read",
         removedFrom: ["file"],
@@ -109,7 +231,7 @@ describe("logout", () => {
     const b = emulator().createKey();
     await loginWith(a, "default");
     await loginWith(b, "staging");
-    const r = await out({ profile: "staging" });
+    const r = await out({ profile: "staging", revoke: true });
     expect(r.profiles.map((p) => p.profile)).toEqual(["staging"]);
     expect(emulator().keyInfo(b)?.revoked).toBe(true);
     expect(emulator().keyInfo(a)?.revoked).toBe(false);
@@ -121,7 +243,7 @@ describe("logout", () => {
     const b = emulator().createKey();
     await loginWith(a, "default");
     await loginWith(b, "staging");
-    const r = await out({ all: true });
+    const r = await out({ all: true, revoke: true });
     expect(r.profiles.map((p) => [p.profile, p.revoked])).toEqual([
       ["default", true],
       ["staging", true],
@@ -134,7 +256,7 @@ describe("logout", () => {
   it("says when GIGAREELS_API_KEY still authenticates, and still logs out the stored key", async () => {
     const stored = emulator().createKey();
     await loginWith(stored);
-    const r = await out({ env: { ...env, GIGAREELS_API_KEY: emulator().createKey() } });
+    const r = await out({ env: { ...env, GIGAREELS_API_KEY: emulator().createKey() }, revoke: true });
     expect(r.envKeyStillSet).toBe("GIGAREELS_API_KEY");
     expect(emulator().keyInfo(stored)?.revoked).toBe(true);
     expect(profiles()).toEqual([]);

@@ -28,6 +28,7 @@ import {
   type Sleep,
 } from "./oauth.js";
 import { buildAuthorizeUrl, createPkcePair, createState } from "./pkce.js";
+import { decideRevoke, type KeepReason, keepReasonText } from "./provenance.js";
 import { type AuthServices, defaultAuthServices } from "./services.js";
 
 export type LoginMethod = "web" | "device" | "token";
@@ -110,8 +111,8 @@ export interface LoginResult {
   credentialsPath: string;
   /** Set when the keychain was wanted but the key went to the file. */
   fallbackWarning?: string;
-  /** The key this login replaced, and whether the server revoked it. */
-  replaced?: { key: string; revoked: boolean; error?: string };
+  /** The key this login replaced, and whether the server revoked it (`kept`: not tried, and why). */
+  replaced?: { key: string; revoked: boolean; error?: string; kept?: KeepReason };
 }
 
 /** Variables that beat stored credentials: while one is set, a stored key would be ignored. */
@@ -251,7 +252,14 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     let saved: SaveResult;
     try {
       saved = await services.save(
-        { profile, apiKey: issued.key, baseUrl, keyId: issued.keyId, account: issued.account },
+        {
+          profile,
+          apiKey: issued.key,
+          baseUrl,
+          keyId: issued.keyId,
+          account: issued.account,
+          obtainedBy: method,
+        },
         {
           ...storeOptions,
           store: options.insecureStorage ? "file" : undefined,
@@ -285,14 +293,23 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     };
 
     if (existing && existing.key !== issued.key) {
+      // The replaced key is revoked only when this CLI minted it and no other profile holds it.
+      const decision = await decideRevoke(services, profile, existing, { store: storeOptions });
       const where = existing.baseUrl ?? baseUrl;
-      try {
-        await revokeKey(services.oauthPost(where), existing.key, { signal: AbortSignal.timeout(15_000) });
-        result.replaced = { key: maskKey(existing.key), revoked: true };
-      } catch (err) {
-        const why = (err as Error).message;
-        ui.warn(`Could not revoke the replaced key ${maskKey(existing.key)} on ${hostOf(where)}: ${why}`);
-        result.replaced = { key: maskKey(existing.key), revoked: false, error: why };
+      if (decision.keep) {
+        result.replaced = { key: maskKey(existing.key), revoked: false, kept: decision.keep };
+        ui.progress(
+          `The replaced key ${maskKey(existing.key)} was not revoked: ${keepReasonText(decision)}.`,
+        );
+      } else {
+        try {
+          await revokeKey(services.oauthPost(where), existing.key, { signal: AbortSignal.timeout(15_000) });
+          result.replaced = { key: maskKey(existing.key), revoked: true };
+        } catch (err) {
+          const why = (err as Error).message;
+          ui.warn(`Could not revoke the replaced key ${maskKey(existing.key)} on ${hostOf(where)}: ${why}`);
+          result.replaced = { key: maskKey(existing.key), revoked: false, error: why };
+        }
       }
     }
     return result;

@@ -1,14 +1,17 @@
 /**
- * `gigareels logout`, without oclif: revokes the stored key on the server (a failure there
- * is a warning), then removes it from the keychain and credentials.json, for one profile or
- * all. Logging out when logged out succeeds and says so.
+ * `gigareels logout`, without oclif: forgets the stored key (removes it from the keychain and
+ * credentials.json), for one profile or all, and revokes it on the server only when this CLI
+ * minted it (login --web / --device), or when asked (`revoke`) for a pasted one; a key that
+ * another profile still holds is never revoked (provenance.ts). A failed revocation is a
+ * warning. Logging out when logged out succeeds and says so.
  */
 import { maskKey } from "../credentials/key-format.js";
-import type { ResolvedKey } from "../credentials/types.js";
+import type { KeyObtainedBy, ResolvedKey } from "../credentials/types.js";
 import { DEFAULT_BASE_URL } from "../sdk/config.js";
 import type { GigaReelsOptions } from "../sdk/types.js";
 import { keyEnvVarSet } from "./login.js";
 import { revokeKey } from "./oauth.js";
+import { decideRevoke, type KeepReason } from "./provenance.js";
 import { type AuthServices, defaultAuthServices, type StoreOptions } from "./services.js";
 
 export interface LogoutOptions {
@@ -16,6 +19,8 @@ export interface LogoutOptions {
   profile?: string;
   /** --all: every profile. */
   all?: boolean;
+  /** --revoke: also revoke a pasted key (one this CLI did not mint), unless another profile holds it. */
+  revoke?: boolean;
   env?: NodeJS.ProcessEnv;
   configDir?: string;
   signal?: AbortSignal;
@@ -32,9 +37,15 @@ export interface LoggedOutProfile {
   host?: string;
   /** `giga_****abcd`, when a key was stored. */
   key?: string;
-  /** true: revoked on the server; false: the server could not revoke it; null: there was no key. */
+  /** true: revoked on the server; false: the server could not revoke it; null: not tried (no key, or `kept`). */
   revoked: boolean | null;
   revokeError?: string;
+  /** How the key was obtained (login --web, --device, or a pasted/piped key: "token"). */
+  obtainedBy?: KeyObtainedBy;
+  /** Why the key was only forgotten, not revoked: pasted (without --revoke), or shared with another profile. */
+  kept?: KeepReason;
+  /** The other profiles holding the same key (kept: "shared"). */
+  sharedWith?: string[];
   /** Where the key or its entry was removed from. */
   removedFrom: Array<"keychain" | "file">;
 }
@@ -71,6 +82,7 @@ export async function logout(options: LogoutOptions): Promise<LogoutResult> {
   }
 
   const results = new Map<string, LoggedOutProfile>();
+  const revokedKeys = new Map<string, boolean>();
   for (const name of names) {
     const stored = found.get(name);
     const entry: LoggedOutProfile = { profile: name, revoked: null, removedFrom: [] };
@@ -78,18 +90,33 @@ export async function logout(options: LogoutOptions): Promise<LogoutResult> {
       const baseUrl = stored.baseUrl ?? stored.record?.baseUrl ?? DEFAULT_BASE_URL;
       entry.host = hostOf(baseUrl);
       entry.key = maskKey(stored.key);
-      const limit = AbortSignal.timeout(options.revokeTimeoutMs ?? 15_000);
-      const signal = options.signal ? AbortSignal.any([options.signal, limit]) : limit;
-      try {
-        await revokeKey(services.oauthPost(baseUrl), stored.key, { signal });
-        entry.revoked = true;
-      } catch (err) {
-        if (options.signal?.aborted) throw err;
-        entry.revoked = false;
-        entry.revokeError = (err as Error).message;
-        options.warn(
-          `Could not revoke ${entry.key} on ${entry.host} (${entry.revokeError}); it was still removed from this machine. Revoke it in the dashboard (Settings -> API Keys).`,
-        );
+      const decision = await decideRevoke(services, name, stored, {
+        revokePasted: options.revoke,
+        leaving: names,
+        store: quiet,
+      });
+      entry.obtainedBy = decision.obtainedBy;
+      if (decision.keep) {
+        entry.kept = decision.keep;
+        if (decision.sharedWith) entry.sharedWith = decision.sharedWith;
+      } else if (revokedKeys.has(stored.key)) {
+        // logout --all with two profiles holding one key: revoked once, with the first.
+        entry.revoked = revokedKeys.get(stored.key)!;
+      } else {
+        const limit = AbortSignal.timeout(options.revokeTimeoutMs ?? 15_000);
+        const signal = options.signal ? AbortSignal.any([options.signal, limit]) : limit;
+        try {
+          await revokeKey(services.oauthPost(baseUrl), stored.key, { signal });
+          entry.revoked = true;
+        } catch (err) {
+          if (options.signal?.aborted) throw err;
+          entry.revoked = false;
+          entry.revokeError = (err as Error).message;
+          options.warn(
+            `Could not revoke ${entry.key} on ${entry.host} (${entry.revokeError}); it was still removed from this machine. Revoke it in the dashboard (Settings -> API Keys).`,
+          );
+        }
+        revokedKeys.set(stored.key, entry.revoked);
       }
     } else if (records.has(name)) {
       // The profile has an entry but its key could not be read (a locked keychain, a deleted
@@ -97,11 +124,18 @@ export async function logout(options: LogoutOptions): Promise<LogoutResult> {
       const record = records.get(name)!;
       entry.host = hostOf(record.baseUrl ?? DEFAULT_BASE_URL);
       entry.key = record.keyLast4 ? `giga_****${record.keyLast4}` : "giga_****";
-      entry.revoked = false;
-      entry.revokeError = "the key could not be read";
-      options.warn(
-        `${entry.key} was NOT revoked on ${entry.host}: ${entry.revokeError}. Revoke it in the dashboard (Settings -> API Keys).`,
-      );
+      entry.obtainedBy =
+        record.obtainedBy === "web" || record.obtainedBy === "device" ? record.obtainedBy : "token";
+      if (entry.obtainedBy === "token" && !options.revoke) {
+        // A pasted key would only be forgotten anyway.
+        entry.kept = "pasted";
+      } else {
+        entry.revoked = false;
+        entry.revokeError = "the key could not be read";
+        options.warn(
+          `${entry.key} was NOT revoked on ${entry.host}: ${entry.revokeError}. Revoke it in the dashboard (Settings -> API Keys).`,
+        );
+      }
     }
     results.set(name, entry);
   }

@@ -7,6 +7,7 @@ import type {
   CredentialStoreOptions,
   DeleteResult,
   KeyLocation,
+  KeyObtainedBy,
   ProfileSummary,
   ResolvedKey,
   SaveResult,
@@ -28,6 +29,8 @@ export interface SaveKeyInput {
   baseUrl: string;
   keyId?: string;
   account?: Account;
+  /** How the key was obtained: "web"/"device" (minted by this CLI) or "token" (pasted). */
+  obtainedBy?: KeyObtainedBy;
 }
 
 export interface AuthServices {
@@ -77,6 +80,7 @@ export function defaultAuthServices(client: Partial<GigaReelsOptions> = {}): Aut
           baseUrl: input.baseUrl,
           ...(input.keyId ? { keyId: input.keyId } : {}),
           ...(input.account ? { account: input.account } : {}),
+          ...(input.obtainedBy ? { obtainedBy: input.obtainedBy } : {}),
           ...(o.store ? { store: o.store } : {}),
           activate: true,
         },

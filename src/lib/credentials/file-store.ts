@@ -45,6 +45,8 @@
  *   - `keyId`, `keyLast4`, `account` (`id`, `email`, `name`), `createdAt` (ISO 8601): metadata,
  *     kept even when the key is in the keychain, so `gigareels status --offline` needs neither
  *     the network nor the keychain.
+ *   - `obtainedBy`: `"web"` or `"device"` (a key this CLI's login minted: logout revokes it) or
+ *     `"token"` (pasted or piped in: logout only forgets it). Absent (older files): `"token"`.
  * - Unknown fields are kept as they are when the file is rewritten.
  *
  * Version 1 (older tools) is the flat `{"apiKey": "giga_…", "baseUrl": "…"}`. It is read as
@@ -152,7 +154,7 @@ export function interpret(
       return new CredentialsCorruptError(path, `profile "${name}" has a non-string "apiKey"`);
     }
     // Metadata a hand edit may have broken: better one clear error than a TypeError later.
-    for (const field of ["baseUrl", "keyId", "keyLast4", "createdAt"]) {
+    for (const field of ["baseUrl", "keyId", "keyLast4", "createdAt", "obtainedBy"]) {
       if (field in rec && typeof rec[field] !== "string") {
         return new CredentialsCorruptError(path, `profile "${name}" has a "${field}" that is not a string`);
       }

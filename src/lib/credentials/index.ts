@@ -39,6 +39,7 @@ import type {
   CredentialsFileV2,
   DeleteResult,
   KeyLocation,
+  KeyObtainedBy,
   ProfileRecord,
   ProfileSummary,
   ResolvedKey,
@@ -276,6 +277,8 @@ export interface SaveInput {
   keyId?: string;
   account?: Account;
   createdAt?: string;
+  /** How the key was obtained (login --web, --device, --with-token). */
+  obtainedBy?: KeyObtainedBy;
   /** "file" for --insecure-storage; "keychain" forces it (no fallback). Default: option/env, else keychain with fallback. */
   store?: KeyLocation;
   /** Make this the active profile. Default: only when the file has no usable active profile yet. */
@@ -321,6 +324,7 @@ export async function saveCredentials(
     keyLast4: keyLast4(key),
     ...(input.account !== undefined ? { account: input.account } : {}),
     createdAt: input.createdAt ?? new Date().toISOString(),
+    ...(input.obtainedBy !== undefined ? { obtainedBy: input.obtainedBy } : {}),
   };
 
   const { previous, activeProfile } = await mutateCredentialsFile(

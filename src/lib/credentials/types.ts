@@ -5,6 +5,12 @@
 
 export type KeySource = "option" | "env" | "env-file" | "keychain" | "file";
 export type KeyLocation = "keychain" | "file";
+/**
+ * How a stored key was obtained: minted by this CLI through the browser ("web") or device
+ * ("device") login, or pasted/piped in ("token", from the dashboard: it may live elsewhere too).
+ * Only a key this CLI minted is revoked on logout. A record without it counts as "token".
+ */
+export type KeyObtainedBy = "web" | "device" | "token";
 
 export interface Account {
   id: string;
@@ -21,6 +27,8 @@ export interface ProfileRecord {
   keyLast4: string;
   account?: Account;
   createdAt: string;
+  /** Absent in records written before it existed: read as "token" (never revoked on logout). */
+  obtainedBy?: KeyObtainedBy;
 }
 
 export interface CredentialsFileV2 {

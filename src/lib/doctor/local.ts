@@ -152,7 +152,7 @@ export async function checkCredentialsFile(env: NodeJS.ProcessEnv): Promise<Chec
     if ((st.mode & 0o077) !== 0)
       return fail(
         `${path} has mode ${mode(st.mode)}: other users can read it`,
-        `Run chmod 600 ${path}; if others could read it, revoke the key (gigareels logout) and log in again`,
+        `Run chmod 600 ${path}; if others could read it, revoke the key (gigareels logout --revoke) and log in again`,
         "credentials_unreadable",
       );
     try {
