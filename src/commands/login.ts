@@ -1,4 +1,5 @@
 import { Flags } from "@oclif/core";
+import { LoginCancelledError } from "../lib/auth/errors.js";
 import { type LoginMethod, type LoginResult, login } from "../lib/auth/login.js";
 import { inquirerPrompter } from "../lib/auth/prompter.js";
 import { BaseCommand } from "../lib/cli/base-command.js";
@@ -10,6 +11,13 @@ const METHODS = ["web", "device", "with-token"];
 const others = (name: string) => METHODS.filter((m) => m !== name);
 const LOCAL_BASE_URL = "http://localhost:3000";
 const DEFAULT_TIMEOUT = "5m";
+
+/** The result when the person declined to replace the profile's key. */
+export interface LoginDeclined {
+  declined: true;
+  profile: string;
+  message: string;
+}
 
 export default class Login extends BaseCommand {
   static override summary = "Log in to GigaReels and store an API key for this machine.";
@@ -69,7 +77,7 @@ Exit codes: 2 usage (no terminal, bad key on stdin, port in use), 4 denied, expi
     }),
   };
 
-  async run(): Promise<LoginResult> {
+  async run(): Promise<LoginResult | LoginDeclined> {
     const { flags } = await this.parse(Login);
     const method: LoginMethod | undefined = flags.web
       ? "web"
@@ -79,10 +87,11 @@ Exit codes: 2 usage (no terminal, bad key on stdin, port in use), 4 denied, expi
           ? "token"
           : undefined;
     const timeoutMs = flags.timeout ?? parseDuration(DEFAULT_TIMEOUT);
+    const profile = await this.profileName(flags.profile);
     const result = await login({
       method,
       baseUrl: flags["base-url"] ?? (flags.local ? LOCAL_BASE_URL : undefined),
-      profile: await this.profileName(flags.profile),
+      profile,
       port: flags.port,
       timeoutMs,
       timeoutLabel: formatDuration(timeoutMs),
@@ -96,7 +105,16 @@ Exit codes: 2 usage (no terminal, bad key on stdin, port in use), 4 denied, expi
       },
       signal: this.signal,
       client: { userAgent: `gigareels-cli/${this.config.version}` },
+    }).catch((err: unknown) => {
+      // Answering "no" to "Replace it?" is a choice, not a failure: a note, exit 0 (as gh does).
+      if (err instanceof LoginCancelledError) return err.message;
+      throw err;
     });
+    if (typeof result === "string") {
+      const note = `${result}; nothing was changed.`;
+      this.info(note);
+      return { declined: true, profile, message: note };
+    }
     if (result.fallbackWarning) this.warning(result.fallbackWarning);
     if (result.replaced?.revoked) this.info(`Revoked the replaced key ${result.replaced.key}.`);
     const where = result.keyLocation === "keychain" ? "the OS keychain" : result.credentialsPath;

@@ -2,7 +2,7 @@
  * The interactive login of the built CLI in a pseudo-terminal (util-linux `script`): the
  * method menu, the masked paste prompt, and the question before replacing a key.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { expectNoFullKey, useTempConfig } from "../helpers/cli.js";
 import { useEmulator } from "../helpers/emulator.js";
@@ -74,6 +74,28 @@ describe.skipIf(!hasScript)("gigareels login in a terminal", () => {
     expect(r.screen).toContain(`The replaced key giga_****${first.slice(-4)} was not revoked: it was pasted`);
     expect(emulator().keyInfo(first)?.revoked).toBe(false);
     expectNoFullKey(r.screen, first, second);
+  });
+
+  it("answering no to replacing the key is not an error: one note, exit 0, nothing changed", async () => {
+    const first = emulator().createKey();
+    const seed = await inTerminal(
+      ["login", "--base-url", emulator().url],
+      [
+        ["How do you want to log in?", `${DOWN}${DOWN}\r`],
+        ["Paste your API key", `${first}\r`],
+      ],
+    );
+    expect(seed.code).toBe(0);
+    const before = readFileSync(credentialsFile(), "utf8");
+    const r = await inTerminal(["login", "--base-url", emulator().url], [["Replace it", "n\r"]]);
+    expect(r.screen).toContain("Replace it (the old key is forgotten here, not revoked)?");
+    expect(r.code).toBe(0);
+    expect(r.screen).toContain(
+      `Kept the existing key giga_****${first.slice(-4)} for profile default; nothing was changed.`,
+    );
+    expect(r.screen).not.toContain("Error");
+    expect(readFileSync(credentialsFile(), "utf8")).toBe(before);
+    expectNoFullKey(r.screen, first);
   });
 
   it("--with-token with stdin a terminal asks in the masked prompt instead of echoing the key", async () => {

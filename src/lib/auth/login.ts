@@ -56,6 +56,8 @@ export interface ExistingKey {
   host: string;
   keyMasked: string;
   email?: string;
+  /** What replacing it does to the old key: revoked (this CLI minted it) or only forgotten. */
+  fate: "revoked" | "forgotten";
 }
 
 export interface LoginOptions {
@@ -160,9 +162,14 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
       host: hostOf(existing.baseUrl ?? baseUrl),
       keyMasked: maskKey(existing.key),
       email: existing.record?.account?.email,
+      fate: (await decideRevoke(services, profile, existing, { store: storeOptions })).keep
+        ? "forgotten"
+        : "revoked",
     };
     const replace = await options.prompter.confirmReplace(summary, userSignal);
     if (!replace) {
+      // Not an error for people (the command prints it as a note and exits 0), but a caller of
+      // login() must not mistake it for a result.
       throw new LoginCancelledError(`Kept the existing key ${summary.keyMasked} for profile ${profile}`, {
         suggestions: ["Nothing was changed"],
       });

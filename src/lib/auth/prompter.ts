@@ -58,7 +58,7 @@ export function inquirerPrompter(): LoginPrompter {
       return asked(() =>
         confirm(
           {
-            message: `Profile ${existing.profile} already has key ${existing.keyMasked} for ${existing.host}${who}. Replace it (the old key is revoked)?`,
+            message: `Profile ${existing.profile} already has key ${existing.keyMasked} for ${existing.host}${who}. Replace it (the old key is ${existing.fate === "revoked" ? "revoked" : "forgotten here, not revoked"})?`,
             default: false,
           },
           context(signal),

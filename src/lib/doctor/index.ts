@@ -41,7 +41,8 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorResu
     const now = await stat(path).catch(() => null);
     if (now && (now.mode & 0o077) === 0) {
       credentials.detail += " (gigareels has now tightened it to 0600)";
-      credentials.fix = "If others could read it, revoke the key (gigareels logout --revoke) and log in again";
+      credentials.fix =
+        "If others could read it, revoke the key (gigareels logout --revoke) and log in again";
     }
   }
   add(credentials);
