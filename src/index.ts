@@ -2,7 +2,26 @@
 // (the credential store is imported lazily, only when a client needs a stored key).
 export { GigaReels } from "./lib/sdk/client.js";
 export { GigaReels as default } from "./lib/sdk/client.js";
+// One error root: every error the SDK throws extends GigaReelsError, and all are exported here.
 export * from "./lib/sdk/errors.js";
+export {
+  ApiKeyFileError,
+  ConfigDirNotAFolderError,
+  CredentialsCorruptError,
+  CredentialsError,
+  CredentialsNotAFileError,
+  CredentialsSymlinkError,
+  CredentialsUnreadableError,
+  CredentialsUnsupportedVersionError,
+  InvalidCredentialStoreError,
+  InvalidKeyFormatError,
+  InvalidProfileNameError,
+  KeychainFailure,
+  KeychainUnavailableError,
+  ProfileNotFoundError,
+} from "./lib/credentials/errors.js";
+export { LockTimeoutError } from "./lib/fs/errors.js";
+export { ProxyError } from "./lib/net/proxy.js";
 export { DEFAULT_BASE_URL, isLoopbackHost, validateApiKey, validateBaseUrl } from "./lib/sdk/config.js";
 export { maskKey, redactKeys } from "./lib/credentials/key-format.js";
 export { Transport, type TransportConfig } from "./lib/sdk/transport.js";

@@ -6,6 +6,7 @@ import { BaseCommand } from "../lib/cli/base-command.js";
 import { formatDuration, parseDuration } from "../lib/cli/duration.js";
 import { baseUrlFlag, localFlag, profileFlag, durationFlag } from "../lib/cli/flags.js";
 import { canPrompt, stderrLine } from "../lib/cli/output.js";
+import { cliClientOptions } from "../lib/cli/client.js";
 
 const METHODS = ["web", "device", "with-token"];
 const others = (name: string) => METHODS.filter((m) => m !== name);
@@ -104,7 +105,7 @@ Exit codes: 2 usage (no terminal, bad key on stdin, port in use), 4 denied, expi
         warn: (line) => this.warning(line),
       },
       signal: this.signal,
-      client: { userAgent: `gigareels-cli/${this.config.version}` },
+      client: cliClientOptions(this.config.version),
     }).catch((err: unknown) => {
       // Answering "no" to "Replace it?" is a choice, not a failure: a note, exit 0 (as gh does).
       if (err instanceof LoginCancelledError) return err.message;

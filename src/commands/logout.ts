@@ -3,6 +3,7 @@ import { type LogoutResult, logout } from "../lib/auth/logout.js";
 import { keepReasonText } from "../lib/auth/provenance.js";
 import { BaseCommand } from "../lib/cli/base-command.js";
 import { profileFlag } from "../lib/cli/flags.js";
+import { cliClientOptions } from "../lib/cli/client.js";
 
 export default class Logout extends BaseCommand {
   static override summary =
@@ -36,7 +37,7 @@ export default class Logout extends BaseCommand {
       revoke: flags.revoke,
       signal: this.signal,
       warn: (line) => this.warning(line),
-      client: { userAgent: `gigareels-cli/${this.config.version}` },
+      client: cliClientOptions(this.config.version),
     });
     if (result.alreadyLoggedOut) {
       this.log(

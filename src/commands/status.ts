@@ -4,6 +4,7 @@ import { type StatusReport, status } from "../lib/account/status.js";
 import { BaseCommand } from "../lib/cli/base-command.js";
 import { baseUrlFlag, baseUrlFrom, localFlag, profileFlag } from "../lib/cli/flags.js";
 import { decorationsAllowed } from "../lib/cli/output.js";
+import { cliClientOptions } from "../lib/cli/client.js";
 
 export default class Status extends BaseCommand {
   static override summary = "Show which API key is used, where it comes from, and whether it works.";
@@ -46,7 +47,7 @@ Exit codes: 0 the key works (offline: a key was found), 4 no key or the key was 
       offline: flags.offline,
       baseUrl: baseUrlFrom(flags),
       signal: this.signal,
-      client: { userAgent: `gigareels-cli/${this.config.version}` },
+      client: cliClientOptions(this.config.version),
     });
     process.exitCode = report.exitCode;
     this.log(formatStatus(report, { color: decorationsAllowed(this.mode, process.stdout) }));

@@ -3,6 +3,7 @@ import { BaseCommand } from "../lib/cli/base-command.js";
 import { baseUrlFlag, baseUrlFrom, localFlag, profileFlag } from "../lib/cli/flags.js";
 import { isTerminal } from "../lib/cli/output.js";
 import type { Me } from "../lib/sdk/types.js";
+import { cliClientOptions } from "../lib/cli/client.js";
 
 export default class Whoami extends BaseCommand {
   static override summary = "Print the account behind the API key.";
@@ -29,7 +30,7 @@ Exit codes: 4 no key or the key was rejected, 5 the API cannot be reached.`;
       profile: flags.profile,
       baseUrl: baseUrlFrom(flags),
       signal: this.signal,
-      client: { userAgent: `gigareels-cli/${this.config.version}` },
+      client: cliClientOptions(this.config.version),
     });
     this.log(formatWhoami(me, isTerminal(process.stdout)));
     return me;

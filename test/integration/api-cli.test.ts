@@ -180,7 +180,7 @@ describe("gigareels api: errors and exit codes", () => {
     const n = emulator().requests.length;
     const malformed = await gr(["api", "/api/me"], { GIGAREELS_API_KEY: "giga_short" });
     expect(malformed.code).toBe(4);
-    expect(malformed.stderr).toMatch(/Invalid API key: .*nothing was sent/);
+    expect(malformed.stderr).toMatch(/^Error: 401 Invalid API key: .*nothing was sent/);
     expect(since(n)).toHaveLength(0);
     // No D-Bus: the machine's own keyring may hold a "default" item.
     const none = await gr(["api", "/api/me"], {
@@ -190,7 +190,7 @@ describe("gigareels api: errors and exit codes", () => {
       XDG_RUNTIME_DIR: undefined,
     });
     expect(none.code).toBe(4);
-    expect(none.stderr).toMatch(/^Error: No API key found/);
+    expect(none.stderr).toMatch(/^Error: 401 No API key found/);
   });
 
   it("403 (a plan that does not allow it) -> 4; 404 -> 1", async () => {

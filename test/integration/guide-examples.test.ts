@@ -3,7 +3,7 @@
  * .mjs file in test/fixtures/guide importing "@gigareels/sdk" (Node resolves the package's
  * own name through its `exports`, so this is the BUILT dist/). Run `npm run build` first.
  */
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type CliResult, expectNoFullKey, ROOT, runCli, tempConfigDir } from "../helpers/cli.js";
@@ -69,15 +69,28 @@ describe("testAuthentication (Testing Authentication)", () => {
     expect(r.stdout).toBe("❌ Invalid API key\n");
   });
 
-  it("a malformed key is refused before any request, saying what is wrong and never the key", async () => {
+  it("a malformed key is the guide's 401 'Invalid API key', found before any request, never printing the key", async () => {
     const before = statusChecks().length;
     const bad = `${emulator().keys[0]}X`;
     const r = await run("test-authentication.mjs", { GIGAREELS_API_KEY: bad });
-    expect(r.stdout).toBe(
-      "❌ Unexpected error: Invalid API key: the API key has length 38 instead of 37; nothing was sent\n",
-    );
+    expect(r.stdout).toBe("❌ Invalid API key\n");
+    expect(r.stderr).toBe("");
     expect(statusChecks().length).toBe(before);
     expectNoFullKey(r.stdout + r.stderr, bad, emulator().keys[0]!);
+  });
+
+  it("the guide's placeholder key: the constructor does not throw, the request is a 401", async () => {
+    const before = statusChecks().length;
+    const r = await run("test-authentication.mjs", { GIGAREELS_API_KEY: "your-api-key-here" });
+    expect(r.stdout).toBe("❌ Invalid API key\n");
+    expect(statusChecks().length).toBe(before);
+  });
+
+  it("a missing key (the guide: 'invalid or missing API key' is a 401) prints 'Invalid API key'", async () => {
+    const before = statusChecks().length;
+    const r = await run("test-authentication.mjs", { GIGAREELS_API_KEY: undefined });
+    expect(r.stdout).toBe("❌ Invalid API key\n");
+    expect(statusChecks().length).toBe(before);
   });
 
   it("with DEBUG=gigareels*, stderr shows the request with the key masked", async () => {
@@ -163,11 +176,62 @@ describe("makeRequestWithRetry (Handling Rate Limits)", () => {
 });
 
 describe("other snippets", () => {
-  it("isLoggedIn: true with GIGAREELS_API_KEY, false with nothing stored", async () => {
-    expect((await run("is-logged-in.mjs")).stdout).toBe("Authenticated: true\n");
+  it("isLoggedIn: false with only GIGAREELS_API_KEY (not a login), true with a stored login", async () => {
+    expect((await run("is-logged-in.mjs")).stdout).toBe("Authenticated: false\n");
     expect((await run("is-logged-in.mjs", { GIGAREELS_API_KEY: undefined })).stdout).toBe(
       "Authenticated: false\n",
     );
+    const stored = tempConfigDir();
+    try {
+      writeFileSync(
+        join(stored.dir, "credentials.json"),
+        JSON.stringify({
+          version: 2,
+          activeProfile: "default",
+          profiles: {
+            default: {
+              baseUrl: emulator().url,
+              keyLocation: "file",
+              apiKey: emulator().keys[0],
+              keyLast4: emulator().keys[0]!.slice(-4),
+              createdAt: new Date().toISOString(),
+            },
+          },
+        }),
+        { mode: 0o600 },
+      );
+      const env = { GIGAREELS_CONFIG_DIR: stored.dir, GIGAREELS_API_KEY: undefined };
+      expect((await run("is-logged-in.mjs", env)).stdout).toBe("Authenticated: true\n");
+      // another profile that has no login
+      expect((await run("is-logged-in.mjs", { ...env, GIGAREELS_PROFILE: "other" })).stdout).toBe(
+        "Authenticated: false\n",
+      );
+    } finally {
+      stored.cleanup();
+    }
+  });
+
+  it("reading a v1 credentials file through the SDK rewrites nothing, changes no mode, prints nothing", async () => {
+    const stored = tempConfigDir();
+    try {
+      chmodSync(stored.dir, 0o755);
+      const file = join(stored.dir, "credentials.json");
+      const v1 = JSON.stringify({ apiKey: emulator().keys[0], baseUrl: emulator().url });
+      writeFileSync(file, v1, { mode: 0o644 });
+      chmodSync(file, 0o644);
+      const r = await run("test-authentication.mjs", {
+        GIGAREELS_CONFIG_DIR: stored.dir,
+        GIGAREELS_API_KEY: undefined,
+      });
+      expect(r.stdout).toBe("✅ Authentication successful (task not found is expected)\n");
+      expect(r.stderr).toBe("");
+      expect(readFileSync(file, "utf8")).toBe(v1);
+      expect(statSync(file).mode & 0o777).toBe(0o644);
+      expect(statSync(stored.dir).mode & 0o777).toBe(0o755);
+      expect(readdirSync(stored.dir)).toEqual(["credentials.json"]);
+    } finally {
+      stored.cleanup();
+    }
   });
   it("the three ways to build a client", async () => {
     const r = await run("sdk-implementation.mjs");

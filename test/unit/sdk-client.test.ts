@@ -5,7 +5,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { GigaReels } from "../../src/index.js";
 import { isLoopbackHost, validateApiKey, validateBaseUrl } from "../../src/lib/sdk/config.js";
 import { debugEnabled } from "../../src/lib/sdk/debug.js";
-import { InvalidApiKeyError, InvalidBaseUrlError, MissingApiKeyError } from "../../src/lib/sdk/errors.js";
+import {
+  AuthenticationError,
+  InvalidApiKeyError,
+  InvalidBaseUrlError,
+  MissingApiKeyError,
+} from "../../src/lib/sdk/errors.js";
 
 const KEY = "giga_ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
 const configDir = mkdtempSync(join(tmpdir(), "gigareels-sdk-unit-"));
@@ -40,7 +45,11 @@ describe("validateApiKey", () => {
   ])("refuses a key with %s, saying what is wrong and never the key", (_name, key, detail) => {
     const err = thrown(() => validateApiKey(key));
     expect(err).toBeInstanceOf(InvalidApiKeyError);
+    expect(err).toBeInstanceOf(AuthenticationError);
     expect((err as InvalidApiKeyError).code).toBe("invalid_api_key");
+    expect((err as InvalidApiKeyError).status).toBe(401);
+    expect((err as InvalidApiKeyError).detectedBeforeSending).toBe(true);
+    expect(err.message).toMatch(/^401 Invalid API key: /);
     expect(err.message).toContain(detail);
     expect(err.message).not.toContain(key.trim());
     expect(err.message).not.toMatch(/giga_[A-Za-z0-9]{8,}/);
@@ -82,16 +91,26 @@ describe("validateBaseUrl", () => {
 });
 
 describe("new GigaReels()", () => {
-  it("refuses a malformed explicit key at construction, without the key in the message", () => {
+  it("accepts a malformed explicit key at construction; the first request refuses it as a 401, without the key", async () => {
     const bad = `${KEY}x`;
-    const err = thrown(() => new GigaReels({ apiKey: bad, env: emptyEnv() }));
+    const c = new GigaReels({ apiKey: bad, baseUrl: "http://127.0.0.1:9", env: emptyEnv() });
+    const err = await c.me().catch((e) => e);
     expect(err).toBeInstanceOf(InvalidApiKeyError);
-    expect(err.message).toContain("length 38 instead of 37");
+    expect(err).toBeInstanceOf(AuthenticationError);
+    expect(err).toMatchObject({ status: 401, detectedBeforeSending: true, code: "invalid_api_key" });
+    expect(err.message).toMatch(/^401 Invalid API key: the API key has length 38 instead of 37/);
     expect(err.message).not.toContain(bad);
+    // the guide's placeholder is not a reason to throw in the constructor either
+    expect(() => new GigaReels({ apiKey: "your-api-key-here", env: emptyEnv() })).not.toThrow();
   });
-  it("refuses a malformed GIGAREELS_API_KEY at construction, naming the variable", () => {
-    const err = thrown(() => new GigaReels({ env: { ...emptyEnv(), GIGAREELS_API_KEY: "giga_short" } }));
+  it("refuses a malformed GIGAREELS_API_KEY at the first request, naming the variable", async () => {
+    const c = new GigaReels({
+      baseUrl: "http://127.0.0.1:9",
+      env: { ...emptyEnv(), GIGAREELS_API_KEY: "giga_short" },
+    });
+    const err = await c.getTaskStatus("x").catch((e) => e);
     expect(err).toBeInstanceOf(InvalidApiKeyError);
+    expect(err.message).toMatch(/^401 /);
     expect(err.message).toContain("GIGAREELS_API_KEY");
   });
   it("refuses a plain-http base URL before any request", () => {
@@ -129,7 +148,9 @@ describe("new GigaReels()", () => {
     const c = new GigaReels({ env: emptyEnv(), baseUrl: "http://127.0.0.1:9" });
     const err = await c.me().catch((e) => e);
     expect(err).toBeInstanceOf(MissingApiKeyError);
-    expect(err.code).toBe("missing_api_key");
+    expect(err).toBeInstanceOf(AuthenticationError);
+    expect(err).toMatchObject({ status: 401, detectedBeforeSending: true, code: "missing_api_key" });
+    expect(err.message).toMatch(/^401 No API key found/);
     expect(err.suggestions.join(" ")).toContain("gigareels login");
     expect(err.suggestions.join(" ")).toContain("GIGAREELS_API_KEY");
   });
@@ -137,9 +158,20 @@ describe("new GigaReels()", () => {
     const c = new GigaReels({ apiKey: "", env: { ...emptyEnv(), GIGAREELS_API_KEY: KEY } });
     expect((await c.credentials()).source).toBe("env");
   });
-  it("isLoggedIn is false with no key anywhere and true with GIGAREELS_API_KEY", async () => {
+  it("isLoggedIn is false with no stored login, GIGAREELS_API_KEY or not (an environment key is not a login)", async () => {
     expect(await GigaReels.isLoggedIn({ env: emptyEnv() })).toBe(false);
-    expect(await GigaReels.isLoggedIn({ env: { ...emptyEnv(), GIGAREELS_API_KEY: KEY } })).toBe(true);
+    expect(await GigaReels.isLoggedIn({ env: { ...emptyEnv(), GIGAREELS_API_KEY: KEY } })).toBe(false);
+  });
+  it("keySource names the key a client would use, never the key", async () => {
+    expect(await GigaReels.keySource({ env: emptyEnv() })).toBeNull();
+    expect(await GigaReels.keySource({ apiKey: KEY, env: emptyEnv() })).toEqual({
+      source: "option",
+      origin: "the apiKey option",
+    });
+    expect(await GigaReels.keySource({ env: { ...emptyEnv(), GIGAREELS_API_KEY: "whatever" } })).toEqual({
+      source: "env",
+      origin: "GIGAREELS_API_KEY",
+    });
   });
   it("refuses an empty render id locally", async () => {
     const c = new GigaReels({ apiKey: KEY, baseUrl: "http://127.0.0.1:9", env: emptyEnv() });

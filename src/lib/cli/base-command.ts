@@ -4,8 +4,8 @@
  * outside `src/commands`.
  */
 import { Command } from "@oclif/core";
-import { AbortedError } from "../sdk/errors.js";
-import { errorCodeFor, ExitCode, exitCodeFor } from "./exit-codes.js";
+import { AbortedError, BugError, GigaReelsError } from "../sdk/errors.js";
+import { errorCodeFor, ExitCode, exitCodeFor, isExpectedError } from "./exit-codes.js";
 import { decorationsAllowed, type OutputMode, oneLine, stderrLine } from "./output.js";
 
 export interface JsonErrorDocument {
@@ -110,10 +110,13 @@ export function missingArgsMessage(
  * command and by the hooks that run outside one (an unknown command).
  */
 export function renderError(
-  err: Error & { suggestions?: string[] },
+  thrown: Error & { suggestions?: string[] },
   /** Under --json, how the error document is written (a command's own logJson: NDJSON commands keep it on one line). */
   writeJson?: (doc: JsonErrorDocument) => void,
 ): number {
+  // Anything that is neither ours nor oclif's is a bug: said so, with how to report it.
+  const err: Error & { suggestions?: string[] } =
+    thrown instanceof GigaReelsError || isExpectedError(thrown) ? thrown : BugError.from(thrown);
   const exitCode = exitCodeFor(err);
   const suggestions = Array.isArray(err.suggestions) ? err.suggestions : [];
   if (writeJson) {

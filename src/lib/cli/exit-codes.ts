@@ -64,7 +64,16 @@ const BY_CODE: Record<string, ExitCodeValue> = {
   credentials_unwritable: ExitCode.FAILURE,
   keychain_unavailable: ExitCode.FAILURE,
   lock_timeout: ExitCode.FAILURE,
+  // listed to document the choice: proxies refuse or fail (src/lib/net); a bug of ours
+  proxy_error: ExitCode.FAILURE,
+  bug: ExitCode.FAILURE,
 };
+
+/** True for the errors we raise on purpose (a code in the table) and oclif's own (parse errors). */
+export function isExpectedError(err: unknown): boolean {
+  const e = (err ?? {}) as OclifLikeError;
+  return (typeof e.code === "string" && e.code in BY_CODE) || e.oclif !== undefined;
+}
 
 interface OclifLikeError {
   code?: unknown;

@@ -3,17 +3,14 @@
  * src/lib/cli/exit-codes.ts) and `suggestions`. Messages are one line: what went wrong
  * (naming the path), then what to do. They never contain a key (redactKeys as a last guard).
  */
+import { GigaReelsError } from "../sdk/errors.js";
 import { redactKeys } from "./key-format.js";
 
-export class CredentialsError extends Error {
-  readonly code: string;
-  readonly suggestions: string[];
+export class CredentialsError extends GigaReelsError {
   readonly path?: string;
   constructor(code: string, message: string, suggestions: string[] = [], path?: string) {
-    super(redactKeys(message));
-    this.name = "CredentialsError";
+    super(message, { suggestions: suggestions.map(redactKeys) });
     this.code = code;
-    this.suggestions = suggestions.map(redactKeys);
     if (path !== undefined) this.path = path;
   }
 }
@@ -185,5 +182,16 @@ export class InvalidKeyFormatError extends CredentialsError {
       ["copy it again from the dashboard (Settings -> API Keys)"],
     );
     this.name = "InvalidKeyFormatError";
+  }
+}
+
+/** Why the keychain could not be used. The message names the cause, never a key. */
+export class KeychainFailure extends GigaReelsError {
+  override readonly code = "keychain_unavailable";
+  constructor(
+    readonly reason: string,
+    readonly kind: "missing" | "timeout" | "error",
+  ) {
+    super(reason);
   }
 }

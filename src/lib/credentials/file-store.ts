@@ -79,6 +79,8 @@ export interface FileStoreOptions {
   configDir?: string;
   env?: NodeJS.ProcessEnv;
   onWarning?: (message: string) => void;
+  /** Report loose modes instead of tightening them (the SDK's reads: no side effects). */
+  readOnly?: boolean;
 }
 
 /**
@@ -224,6 +226,15 @@ export async function loadCredentialsFile(options: FileStoreOptions = {}): Promi
 
 async function tightenModes(path: string, mode: number, options: FileStoreOptions): Promise<void> {
   if (process.platform === "win32") return;
+  if (options.readOnly) {
+    if ((mode & 0o077) !== 0) {
+      report(
+        options,
+        `${path} is readable by other users (mode ${(mode & 0o777).toString(8).padStart(4, "0")}); run chmod 600 ${path} (gigareels does it on its next write).`,
+      );
+    }
+    return;
+  }
   if ((mode & 0o077) !== 0) {
     try {
       await chmod(path, 0o600);

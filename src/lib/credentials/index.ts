@@ -155,7 +155,7 @@ export async function resolveApiKey(options: ResolveOptions = {}): Promise<Resol
   const profile = await activeProfileName(options);
   const loaded = await loadCredentialsFile(options);
   const data = fileDataOrThrow(loaded);
-  if (loaded.state === "ok" && loaded.migratedFrom) await migrateIfNeeded(options);
+  if (loaded.state === "ok" && loaded.migratedFrom && !options.readOnly) await migrateIfNeeded(options);
   const record = data?.profiles[profile];
   const store = explicitStore(options);
 

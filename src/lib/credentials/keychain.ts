@@ -6,6 +6,9 @@
  */
 
 import { spawn } from "node:child_process";
+import { KeychainFailure } from "./errors.js";
+
+export { KeychainFailure };
 
 export const KEYCHAIN_SERVICE = "gigareels";
 export const DEFAULT_KEYCHAIN_TIMEOUT_MS = 3000;
@@ -25,18 +28,6 @@ export interface KeychainOptions {
   keychainTimeoutMs?: number;
   /** For tests: a keytar stand-in, or a loader. Default: `import("keytar")`. */
   keytar?: KeytarLike | (() => Promise<KeytarLike>);
-}
-
-/** Why the keychain could not be used. The message names the cause, never a key. */
-export class KeychainFailure extends Error {
-  readonly code = "keychain_unavailable";
-  constructor(
-    readonly reason: string,
-    readonly kind: "missing" | "timeout" | "error",
-  ) {
-    super(reason);
-    this.name = "KeychainFailure";
-  }
 }
 
 export function keychainOrigin(profile: string): string {

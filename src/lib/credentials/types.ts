@@ -73,6 +73,11 @@ export interface CredentialStoreOptions {
   env?: NodeJS.ProcessEnv;
   /** Receives one-line warnings (fallback to file, tightened permissions, migration). */
   onWarning?: (message: string) => void;
+  /**
+   * Reads only: a v1 file is read as v2 but not rewritten (the next write migrates it), and a
+   * file or folder others can access is reported, not chmod-ed. The SDK reads this way.
+   */
+  readOnly?: boolean;
   /** How long to wait for the credentials.json lock. Default 15 000 ms. */
   lockTimeoutMs?: number;
   /** For tests: a keytar stand-in (or loader) instead of `import("keytar")`. */

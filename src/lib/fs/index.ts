@@ -18,6 +18,9 @@ import { constants as fsc } from "node:fs";
 import { chmod, lstat, mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { homedir, hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { LockTimeoutError } from "./errors.js";
+
+export { LockTimeoutError };
 
 /** node:crypto takes milliseconds to load: only writers need it, so readers (status --offline) skip it. */
 async function randomHex(bytes: number): Promise<string> {
@@ -130,21 +133,6 @@ export interface FileLockOptions {
   staleMs?: number;
   /** Upper bound of one retry sleep (jittered). Default 50 ms. */
   maxSleepMs?: number;
-}
-
-export class LockTimeoutError extends Error {
-  readonly code = "lock_timeout";
-  readonly suggestions: string[];
-  constructor(
-    readonly lockPath: string,
-    timeoutMs: number,
-  ) {
-    super(
-      `Could not take the lock ${lockPath} within ${timeoutMs} ms: another gigareels process holds it. Retry in a moment, or delete ${lockPath} if no other gigareels process is running.`,
-    );
-    this.name = "LockTimeoutError";
-    this.suggestions = ["Retry in a moment", `delete ${lockPath} if no other gigareels process is running`];
-  }
 }
 
 interface LockInfo {

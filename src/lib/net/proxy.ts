@@ -11,6 +11,7 @@
  *    host; `host` matches that host exactly; `.example.com` or `*.example.com` match it and
  *    every name ending so; `host:port` matches only that port.
  */
+import { GigaReelsError } from "../sdk/errors.js";
 
 /** True for 127.0.0.0/8, ::1 and localhost (and *.localhost). */
 export function isLoopbackHost(hostname: string): boolean {
@@ -124,9 +125,8 @@ export function maskProxyUrl(raw: string): string {
 }
 
 /** The proxy refused or could not be reached. Messages name the proxy (masked), never a password. */
-export class ProxyError extends Error {
-  readonly code = "proxy_error";
-  readonly suggestions: string[];
+export class ProxyError extends GigaReelsError {
+  override readonly code = "proxy_error";
   constructor(
     message: string,
     /** "auth" (407), "forbidden" (403), "status" (another refusal), "unreachable" (down, DNS). */
@@ -135,9 +135,7 @@ export class ProxyError extends Error {
     readonly status?: number,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = "ProxyError";
-    this.suggestions = suggestions;
+    super(message, { cause: options?.cause, suggestions });
   }
 }
 

@@ -1,9 +1,10 @@
 /**
  * `new GigaReels(options)`: the SDK client. Key from the option, else GIGAREELS_API_KEY,
  * else the stored CLI credentials (loaded lazily on the first request, through a dynamic
- * import, so importing the SDK loads neither the store nor keytar).
+ * import, so importing the SDK loads neither the store nor keytar). The constructor never
+ * throws for the key: a malformed or missing key is a 401 AuthenticationError
+ * (InvalidApiKeyError, MissingApiKeyError) raised by the first request, before sending.
  */
-import { randomUUID } from "node:crypto";
 import { describeKeySource, maskKey } from "../credentials/key-format.js";
 import { configDir } from "../fs/index.js";
 import type { RateLimitState } from "./backoff.js";
@@ -16,7 +17,9 @@ import type {
   ClientCredentials,
   CredentialSource,
   EducationalBrainrotParams,
+  Env,
   GigaReelsOptions,
+  KeySource,
   Me,
   RateLimits,
   RawRequestOptions,
@@ -37,6 +40,26 @@ interface KeyState {
   profile?: string;
 }
 
+/** A key given as an option or in GIGAREELS_API_KEY, validated when a request needs it. */
+interface GivenKey {
+  raw: string;
+  source: "option" | "env";
+}
+
+/** process.env where there is a `process` (Node, Bun, Deno); none on Workers and browsers. */
+function processEnv(): Env {
+  const p = (globalThis as { process?: { env?: Env } }).process;
+  return p?.env ?? {};
+}
+
+/** The environment without the key variables: what a stored login is looked up with. */
+function withoutKeyVars(env: Env): Env {
+  const { GIGAREELS_API_KEY: _k, GIGAREELS_API_KEY_FILE: _f, ...rest } = env;
+  return rest;
+}
+
+const ignore = (_message: string): void => {};
+
 interface StoreLookup {
   key: KeyState | null;
   baseUrl?: string;
@@ -51,10 +74,14 @@ const MISSING_KEY_SUGGESTIONS = [
   "or set GIGAREELS_API_KEY (a key from the dashboard: Settings -> API Keys)",
 ];
 
-/** Loads the credential store on demand (never at import time). */
-async function lookupStore(profile: string | undefined, env: NodeJS.ProcessEnv): Promise<StoreLookup> {
+/** Loads the credential store on demand (never at import time); reads only, never rewrites. */
+async function lookupStore(
+  profile: string | undefined,
+  env: Env,
+  onWarning: (message: string) => void,
+): Promise<StoreLookup> {
   const { resolveApiKey } = await import("../credentials/index.js");
-  const found = await resolveApiKey({ profile, env });
+  const found = await resolveApiKey({ profile, env, onWarning, readOnly: true });
   if (!found) return { key: null };
   const { where, fix } = describeKeySource(found);
   const key = validateApiKey(found.key, where, fix);
@@ -82,7 +109,9 @@ export class GigaReels {
   /** The HTTP transport (for layers that need raw or OAuth requests with the same settings). */
   readonly transport: Transport;
 
-  readonly #env: NodeJS.ProcessEnv;
+  readonly #env: Env;
+  readonly #onWarning: (message: string) => void;
+  readonly #given: GivenKey | undefined;
   readonly #profile: string | undefined;
   readonly #explicitBaseUrl: string | undefined;
   readonly #fetch: FetchLike | undefined;
@@ -91,21 +120,19 @@ export class GigaReels {
   #lookup: Promise<StoreLookup> | null = null;
 
   /**
-   * Never throws for a missing key (the first request does, with MissingApiKeyError).
-   * Throws InvalidApiKeyError for a malformed key given as an option or in GIGAREELS_API_KEY,
-   * and InvalidBaseUrlError for a base URL that is not https (outside loopback).
+   * Never throws for the key: a missing key (MissingApiKeyError) or a malformed one given as
+   * an option or in GIGAREELS_API_KEY (InvalidApiKeyError) is a 401 AuthenticationError with
+   * `detectedBeforeSending: true`, raised by the first request before anything is sent.
+   * Throws InvalidBaseUrlError for a base URL that is not https (outside loopback).
    */
   constructor(options: GigaReelsOptions = {}) {
-    this.#env = options.env ?? process.env;
+    this.#env = options.env ?? processEnv();
+    this.#onWarning = options.onWarning ?? ignore;
     this.#profile = options.profile;
     const optKey = nonEmpty(options.apiKey);
     const envKey = nonEmpty(this.#env.GIGAREELS_API_KEY);
-    if (optKey !== undefined) this.#key = { key: validateApiKey(optKey), source: "option" };
-    else if (envKey !== undefined)
-      this.#key = {
-        key: validateApiKey(envKey, "GIGAREELS_API_KEY", describeKeySource({ source: "env" }).fix),
-        source: "env",
-      };
+    if (optKey !== undefined) this.#given = { raw: optKey, source: "option" };
+    else if (envKey !== undefined) this.#given = { raw: envKey, source: "env" };
 
     const optBase = nonEmpty(options.baseUrl);
     const envBase = nonEmpty(this.#env.GIGAREELS_BASE_URL);
@@ -160,18 +187,45 @@ export class GigaReels {
   }
 
   /**
-   * True when a key can be found without options: GIGAREELS_API_KEY, or stored CLI
-   * credentials (`gigareels login`). Never throws; never sends a request.
+   * True when stored CLI credentials (`gigareels login`) exist for the active profile
+   * (`profile`, else GIGAREELS_PROFILE, else the stored active profile). Environment keys
+   * (GIGAREELS_API_KEY, GIGAREELS_API_KEY_FILE) are not a login: see `keySource()` for the
+   * key a client would use. Never throws, never sends a request, never writes a file.
+   * Node only (it reads the keychain and ~/.gigareels); elsewhere it answers false.
    */
-  static async isLoggedIn(options: { profile?: string; env?: NodeJS.ProcessEnv } = {}): Promise<boolean> {
-    const env = options.env ?? process.env;
-    if (nonEmpty(env.GIGAREELS_API_KEY)) return true;
+  static async isLoggedIn(options: { profile?: string; env?: Env } = {}): Promise<boolean> {
+    const env = withoutKeyVars(options.env ?? processEnv());
     try {
-      const { key } = await lookupStore(options.profile, env);
+      const { key } = await lookupStore(options.profile, env, ignore);
       return key !== null;
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Which key `new GigaReels(options)` would use, without the key: the `apiKey` option, else
+   * GIGAREELS_API_KEY, else GIGAREELS_API_KEY_FILE, else the active profile's stored key
+   * (keychain, then credentials.json). Null when there is none. Does not check the key's
+   * format or send anything; throws the credential store's errors (a corrupt file, say).
+   */
+  static async keySource(
+    options: { apiKey?: string; profile?: string; env?: Env; onWarning?: (message: string) => void } = {},
+  ): Promise<KeySource | null> {
+    const env = options.env ?? processEnv();
+    if (nonEmpty(options.apiKey) !== undefined) return { source: "option", origin: "the apiKey option" };
+    if (nonEmpty(env.GIGAREELS_API_KEY) !== undefined) return { source: "env", origin: "GIGAREELS_API_KEY" };
+    const { resolveApiKey } = await import("../credentials/index.js");
+    const found = await resolveApiKey({
+      profile: options.profile,
+      env,
+      onWarning: options.onWarning ?? ignore,
+      readOnly: true,
+    });
+    if (!found) return null;
+    const out: KeySource = { source: found.source, origin: found.origin };
+    if (found.source === "keychain" || found.source === "file") out.profile = found.profile;
+    return out;
   }
 
   /**
@@ -322,7 +376,7 @@ export class GigaReels {
   }
 
   async #create(path: string, body: object, options: RenderCallOptions): Promise<RenderCreated> {
-    const idempotencyKey = options.idempotencyKey ?? randomUUID();
+    const idempotencyKey = options.idempotencyKey ?? globalThis.crypto.randomUUID();
     const res = await this.transport.request<RenderCreatedBody>({
       method: "POST",
       path,
@@ -346,7 +400,7 @@ export class GigaReels {
 
   #lookupStore(): Promise<StoreLookup> {
     if (!this.#lookup) {
-      this.#lookup = lookupStore(this.#profile, this.#env).then((r) => {
+      this.#lookup = lookupStore(this.#profile, this.#env, this.#onWarning).then((r) => {
         this.#storeBaseUrl = r.baseUrl;
         return r;
       });
@@ -359,6 +413,15 @@ export class GigaReels {
 
   async #resolveKey(): Promise<KeyState> {
     if (this.#key) return this.#key;
+    if (this.#given) {
+      // Throws InvalidApiKeyError (401, detected before sending) for a malformed key.
+      const key =
+        this.#given.source === "env"
+          ? validateApiKey(this.#given.raw, "GIGAREELS_API_KEY", describeKeySource({ source: "env" }).fix)
+          : validateApiKey(this.#given.raw);
+      this.#key = { key, source: this.#given.source };
+      return this.#key;
+    }
     const { key } = await this.#lookupStore();
     if (!key) {
       throw new MissingApiKeyError(
@@ -376,7 +439,8 @@ export class GigaReels {
     if (this.#explicitBaseUrl) return this.#explicitBaseUrl;
     // A key from the option or the environment goes with the default base URL; a stored
     // key goes with its profile's base URL.
-    if (this.#key && this.#key.source !== "keychain" && this.#key.source !== "file") return DEFAULT_BASE_URL;
+    if (this.#given || (this.#key && this.#key.source !== "keychain" && this.#key.source !== "file"))
+      return DEFAULT_BASE_URL;
     const { baseUrl } = await this.#lookupStore();
     return baseUrl ?? DEFAULT_BASE_URL;
   }

@@ -45,18 +45,12 @@ import {
 import { createDebugLogger, type DebugLogger, type DebugOption } from "./debug.js";
 import {
   AbortedError,
+  BugError,
   APIError,
-  type APIErrorInit,
-  AuthenticationError,
-  BadRequestError,
   ConnectionError,
   CrossOriginRedirectError,
   type GigaReelsError,
   MalformedResponseError,
-  NotFoundError,
-  PermissionDeniedError,
-  RateLimitError,
-  ServerError,
   TimeoutError,
 } from "./errors.js";
 import { userAgent } from "./version.js";
@@ -295,41 +289,19 @@ export function errorFromResponse(
     message = `${res.status} ${reason} (${kind} answer from the server, not JSON)`;
   }
   const rl = options.rateLimit ?? null;
-  const init: APIErrorInit = {
-    status: res.status,
+  const wait =
+    res.status === 429
+      ? serverRequestedWait(res.status, recordHeaders(res.headers), body ?? res.text(), now)
+      : null;
+  return APIError.generate(res.status, message, {
     body,
     headers: res.headers,
     requestId: res.headers["x-request-id"] ?? res.headers["request-id"],
     method: res.method,
     url: res.url,
     rateLimit: rl ? { limit: rl.limit, remaining: rl.remaining, resetAt: rl.resetAt } : undefined,
-  };
-  const s = res.status;
-  if (s === 401)
-    return new AuthenticationError(message, {
-      ...init,
-      suggestions: ["Run gigareels login", "or set GIGAREELS_API_KEY to a valid key"],
-    });
-  if (s === 403)
-    return new PermissionDeniedError(message, {
-      ...init,
-      suggestions: ["Check your plan in the dashboard; this key may not allow this operation"],
-    });
-  if (s === 404) return new NotFoundError(message, init);
-  if (s === 400 || s === 422) return new BadRequestError(message, init);
-  if (s === 429) {
-    const wait = serverRequestedWait(s, recordHeaders(res.headers), body ?? res.text(), now);
-    return new RateLimitError(message, {
-      ...init,
-      retryAfterMs: wait?.ms,
-      suggestions: [
-        wait ? `Wait ${formatMs(wait.ms)} and try again` : "Wait a minute and try again",
-        "Check your rate limits in the dashboard",
-      ],
-    });
-  }
-  if (s >= 500) return new ServerError(message, { ...init, suggestions: ["Try again in a moment"] });
-  return new APIError(message, init);
+    retryAfterMs: wait?.ms,
+  });
 }
 
 class AttemptTimeout extends Error {}
@@ -498,7 +470,7 @@ export class Transport {
     if (options.idempotencyKey) headers["idempotency-key"] = options.idempotencyKey;
     let keyMask: string | undefined;
     if (options.auth !== false) {
-      if (!cfg.apiKey) throw new Error("Transport: an authenticated request needs an apiKey resolver");
+      if (!cfg.apiKey) throw new BugError("Transport: an authenticated request needs an apiKey resolver");
       const key = await cfg.apiKey();
       headers.authorization = `Bearer ${key}`;
       keyMask = maskKey(key);

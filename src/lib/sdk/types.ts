@@ -36,8 +36,28 @@ export interface GigaReelsOptions {
   debug?: DebugOption;
   /** Extra User-Agent product token, e.g. "gigareels-cli/0.1.0". */
   userAgent?: string;
-  /** Environment to read GIGAREELS_* from. Default process.env. */
-  env?: NodeJS.ProcessEnv;
+  /** Environment to read GIGAREELS_* from. Default process.env where there is one (Node, Bun, Deno), else none. */
+  env?: Env;
+  /**
+   * Receives the SDK's warnings (a keychain that could not be read, a credentials file others
+   * can read, a v1 file that the CLI will migrate on its next write). Default: dropped; the
+   * SDK never writes to stderr itself (debug output aside, which you switch on).
+   */
+  onWarning?: (message: string) => void;
+}
+
+/** An environment: variable name -> value (process.env on Node). */
+export type Env = Record<string, string | undefined>;
+
+/**
+ * Which key a client built with the same options would use, without the key:
+ * `GigaReels.keySource()`. `origin` says where exactly (the variable, the file, the keychain
+ * item); `profile` is the stored profile for keychain/file keys.
+ */
+export interface KeySource {
+  source: CredentialSource;
+  origin: string;
+  profile?: string;
 }
 
 /** Options accepted by every API method. */
