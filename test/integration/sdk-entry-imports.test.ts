@@ -1,6 +1,6 @@
 /**
- * Importing the SDK entry (the built dist/index.js, as `@gigareels/sdk`) loads neither oclif
- * nor keytar. A child Node records every module it resolves (an ESM resolve hook registered
+ * Importing the SDK (the compiled dist/index.js, and the package entry `@gigareels/sdk`, the
+ * bundle in dist/sdk/) loads neither oclif nor keytar. A child Node records every module it resolves (an ESM resolve hook registered
  * with module.register) and every CommonJS module in require.cache; a positive control
  * imports a CLI module to prove the detector sees oclif when it is there.
  */
@@ -68,9 +68,11 @@ const isKeytar = (m: string) => /keytar/.test(m);
 
 describe("the SDK entry", () => {
   it("loads neither @oclif/core nor keytar, even when a client is built and used", async () => {
+    // The compiled sources (dist/index.js), where each module is its own file: the credential
+    // store stays unloaded until a stored key is needed.
     const mods = await loaded(
       "sdk",
-      `import { GigaReels, AuthenticationError } from "@gigareels/sdk";
+      `import { GigaReels, AuthenticationError } from ${JSON.stringify(pathToFileURL(join(ROOT, "dist/index.js")).href)};
 const c = new GigaReels({ apiKey: "giga_" + "a".repeat(32), baseUrl: "http://127.0.0.1:9" });
 await c.credentials();
 if (typeof AuthenticationError !== "function") throw new Error("no errors exported");`,
@@ -84,6 +86,22 @@ if (typeof AuthenticationError !== "function") throw new Error("no errors export
     expect(
       mods.filter((m) => m.includes("/dist/lib/credentials/") && !/[\\/](key-format|errors)\.js$/.test(m)),
     ).toEqual([]);
+  });
+
+  it("the package's own entry (the SDK bundle) loads neither @oclif/core nor keytar", async () => {
+    const mods = await loaded(
+      "package",
+      `import { GigaReels, AuthenticationError } from "@gigareels/sdk";
+const c = new GigaReels({ apiKey: "giga_" + "a".repeat(32), baseUrl: "http://127.0.0.1:9" });
+await c.credentials();
+if (typeof AuthenticationError !== "function") throw new Error("no errors exported");`,
+    );
+    expect(mods.some((m) => m.endsWith("/dist/sdk/index.mjs"))).toBe(true);
+    expect(mods.some((m) => m.endsWith("/dist/sdk/index.cjs"))).toBe(true);
+    // ky is inside the bundle; nothing else of ours or of node_modules is loaded.
+    expect(mods.filter((m) => m.includes("/node_modules/") || m.includes("/dist/lib/"))).toEqual([]);
+    expect(mods.filter(isOclif)).toEqual([]);
+    expect(mods.filter(isKeytar)).toEqual([]);
   });
 
   it("the detector does see oclif when a CLI module is imported (control)", async () => {
