@@ -25,6 +25,7 @@ const BY_CODE: Record<string, ExitCodeValue> = {
   invalid_base_url: ExitCode.USAGE,
   port_in_use: ExitCode.USAGE,
   no_terminal: ExitCode.USAGE,
+  batch_input: ExitCode.USAGE,
   // not authenticated
   missing_api_key: ExitCode.NOT_AUTHENTICATED,
   invalid_api_key: ExitCode.NOT_AUTHENTICATED,
@@ -67,6 +68,9 @@ const BY_CODE: Record<string, ExitCodeValue> = {
   // listed to document the choice: proxies refuse or fail (src/lib/net); a bug of ours
   proxy_error: ExitCode.FAILURE,
   bug: ExitCode.FAILURE,
+  // batch renders (src/lib/sdk/batch): an unusable state file; another process runs the batch
+  batch_state: ExitCode.FAILURE,
+  batch_busy: ExitCode.FAILURE,
 };
 
 /** True for the errors we raise on purpose (a code in the table) and oclif's own (parse errors). */

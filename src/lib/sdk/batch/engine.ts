@@ -397,6 +397,8 @@ async function* drive(
 
   const lineFailed = async (it: BatchItem, err: unknown) => {
     const info = errorInfo(err);
+    // "Render rnd_x failed: <the server's message>": the id is recorded beside it already
+    if (err instanceof RenderFailedError) info.message = info.message.replace(/^Render \S+ failed: /, "");
     const s = setLine(it.line, { status: "error", error: info.message, errorCode: info.code });
     await save();
     emit({ type: "failed", line: it.line, renderId: s.renderId, error: info });
