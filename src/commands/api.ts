@@ -3,7 +3,7 @@ import { type ApiResult, errorForStatus, formatBody, formatHead, runApi } from "
 import { BaseCommand } from "../lib/cli/base-command.js";
 import { apiClient } from "../lib/cli/client.js";
 import { baseUrlFlag, localFlag, profileFlag } from "../lib/cli/flags.js";
-import { isTerminal } from "../lib/cli/output.js";
+import { isTerminal, writeOut } from "../lib/cli/output.js";
 
 export default class Api extends BaseCommand {
   static override summary =
@@ -95,8 +95,11 @@ Exit codes: 0 for a 2xx answer; 2 for 400/422 and usage mistakes; 4 for 401/403 
     );
     const failure = errorForStatus(raw, client);
     if (!this.jsonEnabled()) {
-      if (flags.include) process.stdout.write(formatHead(result));
-      process.stdout.write(formatBody(raw, result, isTerminal(process.stdout)));
+      const terminal = isTerminal(process.stdout);
+      if (flags.include) writeOut(formatHead(result));
+      // In a terminal the body is for a person (control characters made visible); piped on, it
+      // is for a program: as received, keys masked.
+      writeOut(formatBody(raw, result, terminal), terminal ? "people" : "raw");
     }
     if (failure) throw failure;
     return result;

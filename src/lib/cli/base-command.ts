@@ -3,10 +3,11 @@
  * only with DEBUG), and an AbortSignal that fires on Ctrl-C. The only oclif-aware code
  * outside `src/commands`.
  */
+import { format } from "node:util";
 import { Command } from "@oclif/core";
 import { AbortedError, BugError, GigaReelsError } from "../sdk/errors.js";
 import { errorCodeFor, ExitCode, exitCodeFor, isExpectedError } from "./exit-codes.js";
-import { decorationsAllowed, type OutputMode, oneLine, stderrLine } from "./output.js";
+import { decorationsAllowed, jsonText, type OutputMode, oneLine, stderrLine, writeOut } from "./output.js";
 
 export interface JsonErrorDocument {
   error: { code: string; message: string; exitCode: number; suggestions: string[] };
@@ -63,11 +64,27 @@ export abstract class BaseCommand extends Command {
 
   /** One NDJSON event on stdout (commands that follow a render). */
   protected emitEvent(event: Record<string, unknown>): void {
-    process.stdout.write(`${JSON.stringify(event)}\n`);
+    writeOut(`${jsonText(event)}\n`, "raw");
   }
 
   override logJson(json: unknown): void {
-    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    writeOut(`${jsonText(json, 2)}\n`, "raw");
+  }
+
+  /** A result line for people on stdout (silent under --json), through the output pass. */
+  override log(message = "", ...args: unknown[]): void {
+    if (!this.jsonEnabled()) writeOut(`${format(message, ...args)}\n`);
+  }
+
+  /** A line for people on stderr (silent under --json), through the output pass. */
+  override logToStderr(message = "", ...args: unknown[]): void {
+    if (!this.jsonEnabled()) stderrLine(format(message, ...args));
+  }
+
+  /** oclif's warning, as one redacted line on stderr. */
+  override warn(input: Error | string): Error | string {
+    if (!this.jsonEnabled()) stderrLine(`Warning: ${typeof input === "string" ? input : input.message}`);
+    return input;
   }
 
   override async catch(err: Error & { suggestions?: string[] }): Promise<void> {

@@ -10,7 +10,7 @@
 import { basename } from "node:path";
 import { formatDuration } from "./duration.js";
 import type { FollowEvent } from "./follow.js";
-import { stderrLine } from "./output.js";
+import { forPeople, jsonText, stderrLine, writeOut } from "./output.js";
 
 export type PresenterKind = "json" | "spinner" | "lines";
 
@@ -60,7 +60,7 @@ function downloadStep(e: FollowEvent & { type: "download" }, stepsPerWhole: numb
 }
 
 /** NDJSON on stdout. */
-export function jsonPresenter(write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)) {
+export function jsonPresenter(write: (line: string) => void = (l) => writeOut(`${l}\n`, "raw")) {
   let lastStep = -1;
   return {
     event(e: FollowEvent) {
@@ -72,7 +72,7 @@ export function jsonPresenter(write: (line: string) => void = (l) => process.std
           lastStep = step;
         }
       }
-      write(JSON.stringify(e));
+      write(jsonText(e));
     },
     stop() {},
   } satisfies FollowPresenter;
@@ -182,11 +182,14 @@ export async function spinnerPresenter(
   now: () => number = Date.now,
 ): Promise<FollowPresenter> {
   const { default: ora } = await import("ora");
-  const spinner = ora({ stream: process.stderr, text: spinnerText(undefined, 0, renderId) }).start();
+  // The spinner writes to stderr itself: its text takes the output pass here (a status word or
+  // an error message from the server must not move the cursor or clear the screen).
+  const text = (e: FollowEvent | undefined, sinceMs: number) => forPeople(spinnerText(e, sinceMs, renderId));
+  const spinner = ora({ stream: process.stderr, text: text(undefined, 0) }).start();
   let last: FollowEvent | undefined;
   let lastAt = now();
   const refresh = () => {
-    if (spinner.isSpinning) spinner.text = spinnerText(last, now() - lastAt, renderId);
+    if (spinner.isSpinning) spinner.text = text(last, now() - lastAt);
   };
   // Elapsed time and countdowns move between events.
   const timer = setInterval(refresh, 1000);
@@ -196,12 +199,12 @@ export async function spinnerPresenter(
       if (e.type === "submitted") return;
       if (e.type === "download" && e.phase === "start" && !spinner.isSpinning) spinner.start();
       if (e.type === "done") {
-        spinner.succeed(spinnerText(e, 0, renderId));
+        spinner.succeed(text(e, 0));
         last = e;
         return;
       }
       if (e.type === "error") {
-        spinner.fail(spinnerText(e, 0, renderId));
+        spinner.fail(text(e, 0));
         last = e;
         return;
       }

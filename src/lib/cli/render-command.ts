@@ -19,6 +19,7 @@ import {
   followRender,
   resumeCommand,
 } from "./follow.js";
+import { jsonText, writeOut } from "./output.js";
 import { createPresenter, formatBytes, presenterKind } from "./progress.js";
 import {
   bodySubmission,
@@ -110,7 +111,7 @@ export abstract class FollowCommand extends BaseCommand {
       super.logJson(json);
       return;
     }
-    if (json !== undefined) process.stdout.write(`${JSON.stringify(json)}\n`);
+    if (json !== undefined) writeOut(`${jsonText(json)}\n`, "raw");
   }
 
   override toSuccessJson(result: unknown): unknown {

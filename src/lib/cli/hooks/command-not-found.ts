@@ -7,7 +7,7 @@
  */
 import type { Hook } from "@oclif/core";
 import { renderError } from "../base-command.js";
-import { canPrompt } from "../output.js";
+import { canPrompt, jsonText, writeOut } from "../output.js";
 import { UsageError } from "../usage-error.js";
 
 /** Edit distance between two short strings (command ids). */
@@ -54,9 +54,7 @@ const hook: Hook<"command_not_found"> = async function (opts) {
   const error = new UsageError(`"${typed}" is not a ${config.bin} command.${hint}`, [
     `Run ${config.bin} --help for the list of commands.`,
   ]);
-  this.exit(
-    renderError(error, json ? (doc) => process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`) : undefined),
-  );
+  this.exit(renderError(error, json ? (doc) => writeOut(`${jsonText(doc, 2)}\n`, "raw") : undefined));
 };
 
 export default hook;
