@@ -63,9 +63,10 @@ function statusRequests(id: string) {
 describe("waitForRender against the emulator", () => {
   it("follows a render to done and leaves the shared budget file clean", async () => {
     const { client, wait } = waiter();
+    const submittedAt = Date.now();
     const id = await submit(client);
     const events: WaitEvent[] = [];
-    const final = await wait(id, { submittedAt: Date.now(), onUpdate: (e) => events.push(e) });
+    const final = await wait(id, { submittedAt, onUpdate: (e) => events.push(e) });
     expect(final.status).toBe("done");
     expect(final.outputFile).toMatch(new RegExp(`/files/${id}\\.mp4$`));
     expect(events.at(-1)).toMatchObject({ type: "done", renderId: id });
@@ -75,7 +76,8 @@ describe("waitForRender against the emulator", () => {
     expect(state).toBeDefined();
     const body = JSON.parse(await readFile(join(configDir, "state", state!), "utf8"));
     expect(body.watchers).toEqual({});
-    expect(body.rateLimit.limit).toBe(60);
+    expect(body.groups.status.rateLimit.limit).toBe(60);
+    expect(body.groups.status.usage.recent.length).toBe(statusRequests(id).length);
     expect(JSON.stringify(body)).not.toContain(emulator().keys[0]!);
   });
 

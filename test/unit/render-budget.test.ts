@@ -3,13 +3,22 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   budgetFilePath,
   pruneBudgetFile,
   SharedBudget,
   sanitizeBudgetFile,
 } from "../../src/lib/sdk/poll/budget.js";
+import {
+  emptyUsage,
+  GROUP_LIMITS,
+  paceFor,
+  pruneUsage,
+  recordRequest,
+  roomFor,
+  usageAt,
+} from "../../src/lib/sdk/poll/windows.js";
 
 const KEY = `giga_${"A1b2C3d4".repeat(4)}`;
 let dir: string;
@@ -62,11 +71,21 @@ describe("shared budget file", () => {
     await writeFile(budgetFilePath(KEY, dir), "{not json");
     const b = new SharedBudget(KEY, { dir });
     expect(await b.update({ requestAt: 5 })).toMatchObject({ watchers: 1, shared: true });
-    expect((await readState()).version).toBe(1);
+    expect((await readState()).version).toBe(2);
+    // a version 1 file's status times are kept; what is malformed is dropped
     expect(sanitizeBudgetFile({ watchers: { x: { pid: "1" } }, recent: [1, "2"], rateLimit: 3 })).toEqual({
-      version: 1,
+      version: 2,
       watchers: {},
-      recent: [1],
+      groups: { status: { usage: { recent: [1], hour: [], day: [] } } },
+    });
+    expect(
+      sanitizeBudgetFile({
+        groups: { render: { usage: { recent: [3, 2], hour: [[0, 2], "x"] }, blockedUntil: "soon" } },
+      }),
+    ).toEqual({
+      version: 2,
+      watchers: {},
+      groups: { render: { usage: { recent: [2, 3], hour: [[0, 2]], day: [] } } },
     });
   });
 
@@ -79,11 +98,11 @@ describe("shared budget file", () => {
         dead: { pid: 2 ** 22 + 12345, host: "h", until: now + 10 },
         remote: { pid: 2 ** 22 + 12345, host: "other-host", until: now + 10 },
       },
-      recent: [now - 70_000, now - 1000],
+      groups: { status: { usage: { recent: [now - 70_000, now - 1000] } } },
     });
     pruneBudgetFile(file, now, "h");
     expect(Object.keys(file.watchers).sort()).toEqual(["alive", "remote"]);
-    expect(file.recent).toEqual([now - 1000]);
+    expect(file.groups.status?.usage.recent).toEqual([now - 1000]);
   });
 
   it.skipIf(process.getuid?.() === 0 || process.platform === "win32")(
@@ -92,15 +111,16 @@ describe("shared budget file", () => {
       await mkdir(join(dir, "state"), { recursive: true });
       await chmod(join(dir, "state"), 0o500);
       const b = new SharedBudget(KEY, { dir });
-      const v = await b.update({ requestAt: 123, rateLimit: { limit: 60, remaining: 7, resetAt: 9e12 } });
+      const t = Date.now();
+      const v = await b.update({ requestAt: t, rateLimit: { limit: 60, remaining: 7, resetAt: 9e12 } });
       expect(v).toMatchObject({
         watchers: 1,
         shared: false,
-        recentRequests: [123],
+        recentRequests: [t],
         rateLimit: { remaining: 7 },
       });
-      const v2 = await b.update({ requestAt: 124 });
-      expect(v2.recentRequests).toEqual([123, 124]);
+      const v2 = await b.update({ requestAt: t + 1 });
+      expect(v2.recentRequests).toEqual([t, t + 1]);
     },
   );
 
@@ -169,7 +189,134 @@ process.stdout.write(JSON.stringify({ sawAll, shared }));
     for (const r of results) expect(r).toEqual({ sawAll: true, shared: true });
     const state = await readState();
     expect(state.watchers).toEqual({});
-    expect(state.recent).toHaveLength(N * PER); // read-modify-write under the lock lost nothing
+    expect(state.groups.status.usage.recent).toHaveLength(N * PER); // read-modify-write under the lock lost nothing
     expect((await readdir(join(dir, "state"))).filter((f) => f.endsWith(".lock"))).toEqual([]);
+  });
+});
+
+/** A budget on a simulated clock: its sleeps advance the clock instead of waiting. */
+function simulated(options: { minuteMs?: number; random?: () => number } = {}) {
+  const clock = { t: 1_700_000_000_000 };
+  const waits: number[] = [];
+  const make = () =>
+    new SharedBudget(KEY, {
+      dir,
+      now: () => clock.t,
+      sleep: async (ms) => {
+        waits.push(ms);
+        clock.t += ms;
+      },
+      random: options.random ?? (() => 0),
+      minuteMs: options.minuteMs,
+    });
+  return { clock, waits, make };
+}
+
+describe("acquire: the key's budget per endpoint group, in simulated time", () => {
+  it("lets 90 % of each minute through at once, then waits for the oldest to leave the window", async () => {
+    const { clock, make } = simulated();
+    const a = make();
+    const b = make(); // a second process of the same key shares the count
+    const t0 = clock.t;
+    for (let i = 0; i < 9; i++) expect((await (i % 2 ? a : b).acquire("render")).waitedMs).toBe(0);
+    const tenth = await a.acquire("render");
+    expect(tenth.at - t0).toBeGreaterThanOrEqual(60_000); // the first left the sliding minute
+    expect(tenth.at - t0).toBeLessThan(61_000);
+    // status has its own count: 54 of 60 go at once
+    for (let i = 0; i < 54; i++) expect((await b.acquire("status")).waitedMs).toBe(0);
+    expect((await a.acquire("status")).waitedMs).toBeGreaterThan(0);
+  });
+
+  it("never lets more than 90 % of a limit into any window of its length (minute, hour, day)", () => {
+    // the pure policy (windows.ts) for a simulated day and a half, greedy sender
+    const minuteMs = 1_000; // hour 60 s, day 1440 s
+    const limits = GROUP_LIMITS.render;
+    const log = emptyUsage();
+    const t0 = 1_700_000_000_000;
+    let t = t0;
+    const sent: number[] = [];
+    while (t - t0 < 1.5 * 1440 * minuteMs) {
+      const room = roomFor(log, t, limits, minuteMs);
+      if (room.waitMs > 0) {
+        t += room.waitMs;
+        continue;
+      }
+      recordRequest(log, t, minuteMs);
+      pruneUsage(log, t, minuteMs);
+      sent.push(t);
+    }
+    const maxIn = (len: number) => {
+      let best = 0;
+      let j = 0;
+      for (let i = 0; i < sent.length; i++) {
+        while (sent[j]! <= sent[i]! - len) j++;
+        best = Math.max(best, i - j + 1);
+      }
+      return best;
+    };
+    expect(maxIn(minuteMs)).toBe(9);
+    expect(maxIn(60 * minuteMs)).toBe(90);
+    expect(maxIn(1440 * minuteMs)).toBe(900);
+    // the budget is used, not starved: the whole daily cap in the first day
+    expect(sent.filter((x) => x < t0 + 1440 * minuteMs).length).toBe(900);
+  });
+
+  it("slows watchers down once half of the hour is used, before it runs out", () => {
+    const log = emptyUsage();
+    const t0 = 1_700_000_000_000;
+    for (let i = 0; i < 449; i++) recordRequest(log, t0 + i * 4_000);
+    const at = t0 + 449 * 4_000;
+    expect(paceFor(log, at, GROUP_LIMITS.status, 3)).toEqual({ floorMs: 0, window: null });
+    recordRequest(log, at);
+    // 450 of the 900 we allow ourselves: each of 3 watchers at most once per 3 x 3600 s / 900
+    expect(paceFor(log, at, GROUP_LIMITS.status, 3)).toEqual({ floorMs: 12_000, window: "hour" });
+    expect(usageAt(log, at)).toMatchObject({ hour: 450, day: 450 });
+  });
+
+  it("pauses every process for a server's Retry-After, and for headers that say nothing is left", async () => {
+    const { clock, make, waits } = simulated();
+    const a = make();
+    const b = make();
+    await a.observe("status", { retryAfterMs: 7_000 });
+    const onWait = vi.fn();
+    const g = await b.acquire("status", { onWait });
+    expect(g.waitedMs).toBeGreaterThanOrEqual(7_000);
+    expect(onWait).toHaveBeenCalledWith(expect.objectContaining({ reason: "server" }));
+    // the render group is not paused by a status 429
+    expect((await a.acquire("render")).waitedMs).toBe(0);
+    waits.length = 0;
+    await a.observe("render", {
+      rateLimit: { limit: 100, remaining: 0, resetAt: clock.t + 30_000, observedAt: clock.t },
+    });
+    const r = await b.acquire("render");
+    expect(r.waitedMs).toBeGreaterThanOrEqual(30_000);
+  });
+
+  it("spreads the waits of processes that find the window full", async () => {
+    let seed = 7;
+    const lcg = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed / 2147483647;
+    };
+    const { clock, make } = simulated({ random: lcg });
+    const t0 = clock.t;
+    const seen: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      clock.t = t0; // five processes meeting the same pause
+      await make().observe("status", { retryAfterMs: 10_000 });
+      await make().acquire("status", { onWait: (w) => seen.push(w.waitMs) });
+    }
+    expect(seen).toHaveLength(5);
+    for (const w of seen) expect(w).toBeGreaterThanOrEqual(10_000);
+    expect(new Set(seen).size).toBe(5);
+    expect(Math.max(...seen) - Math.min(...seen)).toBeGreaterThan(200);
+  });
+
+  it("stops waiting when the signal fires", async () => {
+    const b = new SharedBudget(KEY, { dir });
+    await b.observe("render", { retryAfterMs: 60_000 });
+    const ctl = new AbortController();
+    setTimeout(() => ctl.abort(), 50);
+    await expect(b.acquire("render", { signal: ctl.signal })).rejects.toMatchObject({ code: "aborted" });
   });
 });

@@ -78,9 +78,11 @@ describe("nextPoll: cadence", () => {
     expect((3 * 3_600_000) / late).toBeLessThan(1000);
   });
 
-  it("never polls faster than the watcher's share of the minute limit", () => {
-    expect(minuteFloorMs(1)).toBe(1000);
-    expect(minuteFloorMs(3)).toBe(3000);
+  it("never polls faster than the watcher's share of 90 % of the minute limit", () => {
+    expect(minuteFloorMs(1)).toBe(1112); // 54 a minute
+    expect(minuteFloorMs(3)).toBe(3334);
+    expect(minuteFloorMs(20)).toBe(22_223); // twenty watchers: 20 x 60 s / 54
+    expect(minuteFloorMs(20, undefined, 6_000)).toBe(2_223); // a minute shortened to 6 s
     const d = nextPoll(base({ polled: true, elapsedMs: 2_000, watchers: 3 }));
     expect(d.reason).toBe("budget");
     expect(d.delayMs).toBe(minuteFloorMs(3));
@@ -88,13 +90,34 @@ describe("nextPoll: cadence", () => {
 });
 
 describe("nextPoll: server-asked waits and rate-limit headers", () => {
-  it("honours Retry-After in full, plus a small spread", () => {
+  it("honours Retry-After in full, plus a spread over one budget share", () => {
     for (const r of [0, 0.5, 0.99]) {
       const d = nextPoll(base({ polled: true, retryAfterMs: 30_000, random: () => r, watchers: 2 }));
       expect(d.reason).toBe("retry-after");
       expect(d.delayMs).toBeGreaterThanOrEqual(30_000);
-      expect(d.delayMs).toBeLessThan(30_000 + 2 * SCHEDULE.spreadPerWatcherMs);
+      expect(d.delayMs).toBeLessThan(30_000 + minuteFloorMs(2));
     }
+  });
+
+  it("takes Retry-After as a lower bound: a short one never shortens the watcher's budget share", () => {
+    // twenty watchers refused together with Retry-After: 1 s each keep their 22 s share
+    const delays = Array.from({ length: 20 }, (_, i) =>
+      nextPoll(
+        base({ polled: true, elapsedMs: 30_000, retryAfterMs: 1_000, watchers: 20, random: () => i / 20 }),
+      ),
+    );
+    for (const d of delays) {
+      expect(d.reason).toBe("retry-after");
+      expect(d.delayMs).toBeGreaterThanOrEqual(minuteFloorMs(20));
+    }
+    // ...and come back spread over one more share, not together: at least a second apart
+    const sorted = delays.map((d) => d.delayMs).sort((a, b) => a - b);
+    for (let i = 1; i < sorted.length; i++) expect(sorted[i]! - sorted[i - 1]!).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it("slows down to the hour's (or day's) pace the shared budget reports", () => {
+    const d = nextPoll(base({ polled: true, elapsedMs: 60_000, windowPaceMs: 40_000 }));
+    expect(d).toEqual({ delayMs: 40_000, reason: "budget" });
   });
 
   it("Retry-After wins over a pending backoff", () => {

@@ -135,9 +135,9 @@ describe("waitForRender loop (simulated time)", () => {
       [4, "server_error"],
     ]);
     expect(calls).toHaveLength(6);
-    // backoff grows: random 0.5 of 1 s, 2 s, 4 s, 8 s (each at least the 1 s budget floor)
+    // backoff grows: random 0.5 of 1 s, 2 s, 4 s, 8 s (each at least the 1.1 s budget floor)
     const gaps = calls.slice(2).map((t, i) => t - calls[i + 1]!);
-    expect(gaps).toEqual([1000, 1000, 2000, 4000]);
+    expect(gaps).toEqual([1112, 1112, 2000, 4000]);
   });
 
   it("ends with an outage error when trouble outlasts maxOutage", async () => {

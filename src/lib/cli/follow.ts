@@ -56,7 +56,7 @@ export type FollowEvent =
       elapsedMs: number;
       /** The wait before the next request, ms. */
       waitMs: number;
-      /** "retry-after" (the server asked) or "rate-limit" (the key's budget is nearly spent). */
+      /** "retry-after" (the server asked), "rate-limit" (the window is nearly spent), or "budget-minute", "budget-hour", "budget-day" (the key's shared budget: the message says when it looks next). */
       reason: string;
       message: string;
     })

@@ -112,7 +112,13 @@ export function linePresenter(
           return;
         }
         case "throttled":
-          if (!throttled) line(`${id}: rate limited; next check in ${formatDuration(e.waitMs)}`);
+          // the key's own budget says when it looks next (the time of day); the server's 429 how long
+          if (!throttled)
+            line(
+              e.reason.startsWith("budget-")
+                ? `${id}: ${e.message}`
+                : `${id}: rate limited; next check in ${formatDuration(e.waitMs)}`,
+            );
           throttled = true;
           return;
         case "retry": {
@@ -159,7 +165,7 @@ export function spinnerText(e: FollowEvent | undefined, sinceMs: number, renderI
     case "status":
       return `${id}: ${statusPhrase(e.status, e.progress)} · ${formatDuration(e.elapsedMs + sinceMs)}`;
     case "throttled":
-      return `${id}: ${statusPhrase(e.status, e.progress)} · ${formatDuration(e.elapsedMs + sinceMs)} · rate limited, next check in ${left(e.waitMs)}`;
+      return `${id}: ${statusPhrase(e.status, e.progress)} · ${formatDuration(e.elapsedMs + sinceMs)} · ${e.reason.startsWith("budget-") ? "key's budget" : "rate limited"}, next check in ${left(e.waitMs)}`;
     case "retry": {
       const wait = e.waitMs !== undefined ? `, retrying in ${left(e.waitMs)}` : ", retrying";
       return `${id}: ${statusPhrase(e.status, e.progress)} · ${formatDuration(e.elapsedMs + sinceMs)} · no usable answer (attempt ${e.attempt})${wait}`;

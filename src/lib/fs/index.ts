@@ -53,12 +53,17 @@ export async function ensurePrivateDir(dir: string): Promise<boolean> {
 export interface WriteAtomicOptions {
   /** File mode, applied with chmod after the write (a create mode is masked by umask). Default 0o600. */
   mode?: number;
+  /**
+   * fsync the file and its folder (default true). False for state that may be lost in a crash
+   * but is written often (the rate-limit budget): still never a partial file, only not durable.
+   */
+  sync?: boolean;
 }
 
 /**
  * Writes `data` to `path` so readers see either the old or the new content, never a
  * partial file: a temporary file in the same folder, fsync, chmod, rename over `path`,
- * then fsync of the folder. The folder must exist. If `path` is a symbolic link the link
+ * then fsync of the folder (both fsyncs skipped with `sync: false`). The folder must exist. If `path` is a symbolic link the link
  * itself is replaced (callers that must refuse links check with `lstat` first).
  */
 export async function writeFileAtomic(
@@ -74,7 +79,7 @@ export async function writeFileAtomic(
     const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, mode);
     try {
       await fh.writeFile(data);
-      await fh.sync();
+      if (options.sync !== false) await fh.sync();
       if (process.platform !== "win32") await fh.chmod(mode);
     } finally {
       await fh.close();
@@ -82,7 +87,7 @@ export async function writeFileAtomic(
     await rename(tmp, path);
     renamed = true;
     if (process.platform !== "win32") await chmod(path, mode);
-    await fsyncDir(dir);
+    if (options.sync !== false) await fsyncDir(dir);
   } finally {
     if (!renamed) await rm(tmp, { force: true }).catch(() => {});
   }

@@ -14,7 +14,7 @@
  * `getStatus` without retries), so the scheduler is the only one deciding when to ask again.
  */
 
-import { SharedBudget } from "./poll/budget.js";
+import { type BudgetWait, SharedBudget } from "./poll/budget.js";
 import { nextPoll, type RateLimitSnapshot } from "./poll/scheduler.js";
 import { formatMs, parseRetryAfter } from "./backoff.js";
 import {
@@ -60,7 +60,10 @@ export interface WaitEvent {
   changed?: boolean;
   /** status, throttled, retry: the wait before the next poll, ms. */
   waitMs?: number;
-  /** throttled, retry: why ("retry-after", "rate-limit", "backoff", or an error code). */
+  /**
+   * throttled, retry: why ("retry-after", "rate-limit"; "budget-minute", "budget-hour",
+   * "budget-day" when the key's shared budget makes it wait; "backoff", or an error code).
+   */
   reason?: string;
   /** retry, throttled, error: a one-line description. */
   message?: string;
@@ -97,6 +100,8 @@ export interface WaitDeps {
   apiKey?(): Promise<string>;
   /** The config folder for the budget file. Default: configDir(). */
   budgetDir?: string;
+  /** The length of the server's minute (tests shorten it; the hour and the day follow). Default 60 000. */
+  minuteMs?: number;
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
@@ -172,7 +177,7 @@ export async function waitForRender(
   // A missing key fails here as the status request would.
   const budget =
     options.shareBudget !== false && deps.apiKey
-      ? new SharedBudget(await deps.apiKey(), { dir: deps.budgetDir, now })
+      ? new SharedBudget(await deps.apiKey(), { dir: deps.budgetDir, now, random, minuteMs: deps.minuteMs })
       : undefined;
 
   let view = budget ? await budget.update({ nextPollAt: now() }) : undefined;
@@ -183,6 +188,7 @@ export async function waitForRender(
   let lastStatus: string | undefined;
   let lastProgress: number | undefined;
   let pendingStatus: Omit<WaitEvent, "renderId" | "elapsedMs"> | undefined;
+  let slowedFor: string | null = null;
 
   try {
     for (;;) {
@@ -197,6 +203,8 @@ export async function waitForRender(
         rateLimit: freshest(view?.rateLimit, deps.rateLimit?.()),
         watchers: view?.watchers ?? 1,
         recentRequests: view?.recentRequests,
+        windowPaceMs: view?.pace.floorMs,
+        minuteMs: deps.minuteMs,
         random,
       });
       let delay = decision.delayMs;
@@ -212,6 +220,24 @@ export async function waitForRender(
           message: `Rate limited: waiting ${formatMs(delay)} as the server asked`,
         });
       }
+      // Slowing down for the hour or the day: said once, with the time of the next look.
+      const paceWindow = view?.pace.window ?? null;
+      if (
+        paceWindow &&
+        decision.reason === "budget" &&
+        delay === view?.pace.floorMs &&
+        paceWindow !== slowedFor
+      ) {
+        emit({
+          type: "throttled",
+          status: lastStatus,
+          progress: lastProgress,
+          waitMs: delay,
+          reason: `budget-${paceWindow}`,
+          message: budgetWaitMessage({ waitMs: delay, reason: paceWindow, until: t + delay }, true),
+        });
+      }
+      slowedFor = paceWindow;
       if (deadline !== undefined && t + delay >= deadline) {
         delay = Math.max(0, deadline - t);
         await sleepOrAbort(sleep, delay, options.signal, aborted);
@@ -222,8 +248,9 @@ export async function waitForRender(
         await sleepOrAbort(sleep, delay, options.signal, aborted);
       }
 
-      // One status request, bounded by the signal and the deadline.
-      const requestAt = now();
+      // One status request, bounded by the signal and the deadline: first a slot in the key's
+      // shared budget (it waits when the window is full or the server asked for a pause),
+      // then the request.
       const ctl = new AbortController();
       const onAbort = () => ctl.abort(options.signal?.reason);
       options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -235,12 +262,28 @@ export async function waitForRender(
                 deadlineHit = true;
                 ctl.abort(new AbortedError("deadline"));
               },
-              Math.max(0, deadline - requestAt),
+              Math.max(0, deadline - now()),
             )
           : undefined;
       let answer: RenderStatus | undefined;
       let failure: unknown;
+      let requestAt = now();
       try {
+        if (budget) {
+          const grant = await budget.acquire("status", {
+            signal: ctl.signal,
+            onWait: (w) =>
+              emit({
+                type: "throttled",
+                status: lastStatus,
+                progress: lastProgress,
+                waitMs: w.waitMs,
+                reason: w.reason === "server" ? "rate-limit" : `budget-${w.reason}`,
+                message: budgetWaitMessage(w),
+              }),
+          });
+          requestAt = grant.at;
+        }
         answer = await deps.getStatus(renderId, { signal: ctl.signal });
       } catch (err) {
         failure = err;
@@ -253,11 +296,10 @@ export async function waitForRender(
       polled = true;
       if (budget) {
         const rl = deps.rateLimit?.();
-        view = await budget.update({
-          requestAt,
-          rateLimit: rl && (rl.observedAt ?? 0) >= requestAt ? rl : undefined,
-          nextPollAt: now() + 1_000,
-        });
+        const fresh = rl && (rl.observedAt ?? 0) >= requestAt ? rl : undefined;
+        const asked = failure instanceof RateLimitError ? serverWaitOf(failure, now()) : undefined;
+        if (asked !== undefined) await budget.observe("status", { retryAfterMs: asked });
+        view = await budget.update({ rateLimit: fresh, nextPollAt: now() + 1_000 });
       }
 
       if (failure !== undefined) {
@@ -323,6 +365,19 @@ export async function waitForRender(
   } finally {
     await budget?.leave();
   }
+}
+
+/** "The hourly status budget of this key is nearly used: next look at 14:05:10 (in 4.1 s)". */
+export function budgetWaitMessage(w: BudgetWait, slowing = false): string {
+  const at = new Date(w.until).toTimeString().slice(0, 8);
+  const name = w.reason === "minute" ? "per-minute" : w.reason === "hour" ? "hourly" : "daily";
+  const what =
+    w.reason === "server"
+      ? "The server asked for a pause"
+      : slowing
+        ? `The ${name} status budget of this key is half used: slowing down`
+        : `The ${name} status budget of this key is used up`;
+  return `${what}; next look at ${at} (in ${formatMs(w.waitMs)})`;
 }
 
 async function sleepOrAbort(

@@ -3,21 +3,27 @@
  * timers, no I/O; the random source is a parameter), so a test or a benchmark can follow an
  * hour-long render in simulated time.
  *
+ * Every delay respects the key's budget, the "budget floor": (a) the watcher's share of 90 %
+ * of the minute limit (W watchers: one poll per W x 60 s / 54 each); (b) once half of the
+ * current window is used, its remaining requests (X-RateLimit-Remaining until -Reset) spread
+ * evenly over the time left, split between the watchers; (c) the sliding minute of all
+ * watchers' recent requests (from the shared budget file) kept at 90 % of the limit; (d) once
+ * half of the hour's or the day's 90 % is used, that window's pace (budget.ts / windows.ts),
+ * so a watcher slows down long before the hour runs out.
+ *
  * Policy, in order of precedence:
  * 1. A wait the server asked for (Retry-After, the 429 body's "Try again in N seconds",
- *    X-RateLimit-Reset on a 429) is honoured in full, plus a small spread so several
- *    watchers of one key do not all come back in the same millisecond.
+ *    X-RateLimit-Reset on a 429) is a LOWER BOUND: the delay is the longer of it and the
+ *    budget floor, plus a random spread over one budget share, so the watchers of a key that
+ *    were refused together come back one by one rather than together.
  * 2. When the last seen rate-limit headers say the window is (nearly) exhausted, wait for
- *    its reset.
+ *    its reset (spread likewise).
  * 3. Transient failures back off with full jitter (random between 0 and an exponential bound).
  * 4. Otherwise the interval grows with the render's age: ~1 s at first, +1 s per 16 s of age,
  *    up to a cap (10 s; for renders older than ten minutes, longer when several watchers
  *    share the hourly budget).
- * Every delay also respects the key's budget: (a) the watcher's static share of the minute
- * limit (W watchers: one poll per W seconds each); (b) once half of the current window is
- * used, its remaining requests (X-RateLimit-Remaining until -Reset) spread evenly over the
- * time left, split between the watchers; (c) the sliding minute of all watchers' recent
- * requests (from the shared budget file) kept at 90 % of the limit.
+ * The cross-process budget (budget.ts `acquire`) enforces the windows again right before each
+ * request; this policy plans so that it rarely has to wait.
  */
 
 /** The published status-endpoint limits per key. */
@@ -60,6 +66,13 @@ export interface PollInput {
   recentRequests?: readonly number[];
   /** The published limits. Default STATUS_LIMITS. */
   limits?: RateLimitLimits;
+  /** The length of the limits' minute (tests shorten it; the hour follows). Default 60 000. */
+  minuteMs?: number;
+  /**
+   * The pace the hourly and daily windows allow each watcher now (the shared budget's
+   * `pace.floorMs`; 0 while they are less than half used).
+   */
+  windowPaceMs?: number;
   /** A number in [0, 1). */
   random: () => number;
 }
@@ -83,10 +96,10 @@ export const SCHEDULE = {
   maxIntervalMs: 10_000,
   /** Fraction of the minute limit we allow ourselves (room for rounding and clock drift). */
   budgetShare: 0.9,
-  /** Each of W watchers polls at most once per W x 60 s / (limit x this): the static share. */
-  minuteFloorShare: 1.0,
-  /** Fraction of the hourly limit we plan to spend. */
-  hourShare: 0.95,
+  /** Each of W watchers polls at most once per W x 60 s / (limit x this): the static share (10 % headroom). */
+  minuteFloorShare: 0.9,
+  /** Fraction of the hourly limit we plan to spend (10 % headroom). */
+  hourShare: 0.9,
   /** Renders younger than this always get the 10 s cap... */
   earlyPhaseMs: 600_000,
   /** ...which costs about this many polls (16 s x ln 10 + 456 s / 10 s). */
@@ -128,10 +141,14 @@ export function ageIntervalMs(ageMs: number, watchers = 1, limits: RateLimitLimi
   return Math.round(Math.min(maxIntervalMs(ageMs, watchers, limits), grown));
 }
 
-/** The watcher's share of the minute limit: W watchers may each send one request per this many ms. */
-export function minuteFloorMs(watchers: number, limits: RateLimitLimits = STATUS_LIMITS): number {
+/** The watcher's share of 90 % of the minute limit: W watchers may each send one request per this many ms. */
+export function minuteFloorMs(
+  watchers: number,
+  limits: RateLimitLimits = STATUS_LIMITS,
+  minuteMs = 60_000,
+): number {
   const w = Math.max(1, Math.floor(watchers));
-  return Math.ceil((60_000 * w) / (limits.perMinute * SCHEDULE.minuteFloorShare));
+  return Math.ceil((minuteMs * w) / Math.max(1, Math.floor(limits.perMinute * SCHEDULE.minuteFloorShare)));
 }
 
 /**
@@ -164,13 +181,14 @@ export function slidingMinuteWaitMs(
   recent: readonly number[] | undefined,
   now: number,
   limits: RateLimitLimits = STATUS_LIMITS,
+  minuteMs = 60_000,
 ): number {
   if (!recent || recent.length === 0) return 0;
   const cap = Math.max(1, Math.floor(limits.perMinute * SCHEDULE.budgetShare));
-  const inWindow = recent.filter((t) => t > now - 60_000 && t <= now).sort((a, b) => a - b);
+  const inWindow = recent.filter((t) => t > now - minuteMs && t <= now).sort((a, b) => a - b);
   if (inWindow.length < cap) return 0;
   // After the (len - cap)-th oldest leaves the window, cap - 1 remain: room for one.
-  return Math.max(0, inWindow[inWindow.length - cap]! + 60_000 - now + 1);
+  return Math.max(0, inWindow[inWindow.length - cap]! + minuteMs - now + 1);
 }
 
 /** Full-jitter backoff for the `failures`-th transient failure in a row. */
@@ -184,24 +202,37 @@ export function backoffMs(failures: number, random: () => number): number {
 export function nextPoll(input: PollInput): PollDecision {
   const watchers = Math.max(1, Math.floor(input.watchers ?? 1));
   const limits = input.limits ?? STATUS_LIMITS;
-  const floor = minuteFloorMs(watchers, limits);
-  const spread = () =>
-    Math.floor(Math.min(Math.max(input.random(), 0), 1) * SCHEDULE.spreadPerWatcherMs * watchers);
+  const minuteMs = input.minuteMs ?? 60_000;
+  const floor = minuteFloorMs(watchers, limits, minuteMs);
   const pacing = headerPacing(input.rateLimit, input.now, watchers);
+  const sliding = slidingMinuteWaitMs(input.recentRequests, input.now, limits, minuteMs);
+  const windowPace = Math.max(0, input.windowPaceMs ?? 0);
+  const budgetFloor = Math.max(floor, sliding, windowPace, pacing?.kind === "pace" ? pacing.floorMs : 0);
+  // A random point within one budget share (at least spreadPerWatcherMs per watcher): the
+  // watchers refused together come back spread over the time in which each may send one.
+  const spread = () =>
+    Math.floor(
+      Math.min(Math.max(input.random(), 0), 0.999_999) *
+        Math.max(budgetFloor, SCHEDULE.spreadPerWatcherMs * watchers),
+    );
 
-  // 1. The server said how long to wait.
+  // 1. The server said how long to wait: a lower bound, never shorter than the budget share.
   if (input.retryAfterMs !== undefined && input.retryAfterMs >= 0) {
     return {
-      delayMs: Math.max(input.retryAfterMs, SCHEDULE.minRetryGapMs) + spread(),
+      delayMs:
+        Math.max(
+          input.retryAfterMs,
+          SCHEDULE.minRetryGapMs,
+          budgetFloor,
+          pacing?.kind === "exhausted" ? pacing.waitMs : 0,
+        ) + spread(),
       reason: "retry-after",
     };
   }
   // 2. The window is (nearly) used up: wait for its reset.
   if (pacing?.kind === "exhausted") {
-    return { delayMs: pacing.waitMs + spread(), reason: "rate-limit" };
+    return { delayMs: Math.max(pacing.waitMs, budgetFloor) + spread(), reason: "rate-limit" };
   }
-  const sliding = slidingMinuteWaitMs(input.recentRequests, input.now, limits);
-  const budgetFloor = Math.max(floor, sliding, pacing?.kind === "pace" ? pacing.floorMs : 0);
   // 3. Transient failure: full-jitter backoff, but never faster than the budget allows.
   if (input.consecutiveFailures > 0) {
     const b = backoffMs(input.consecutiveFailures, input.random);
@@ -211,7 +242,7 @@ export function nextPoll(input: PollInput): PollDecision {
   if (!input.polled) {
     const first = Math.max(0, SCHEDULE.firstPollMs - input.elapsedMs);
     // Only the live header pacing can delay the first poll (another watcher drained the window).
-    const hp = Math.max(sliding, pacing?.kind === "pace" ? pacing.floorMs : 0);
+    const hp = Math.max(sliding, windowPace, pacing?.kind === "pace" ? pacing.floorMs : 0);
     return hp > first ? { delayMs: hp, reason: "budget" } : { delayMs: first, reason: "first" };
   }
   const interval = ageIntervalMs(input.elapsedMs, watchers, limits);
