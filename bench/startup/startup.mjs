@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Start-up benchmark (issue 8). Compares, in one run, with NODE_EXTRA_CA_CERTS unset on every side:
-//   node -e 0;  gigareels --version / status --offline / --help from the npm bin (bin/run.js, as
-//   an npm install runs it) and from the standalone binary (build/gigareels-<os>-<arch>).
-// Prints medians and ratios to `node -e 0`, checks the targets (npm <= 2.5x, binary <= 2.0x for
-// --version and status --offline), and writes bench/results/startup-<time>.json.
+// Start-up benchmark (issues 8 and 14). Compares, in one run, with NODE_EXTRA_CA_CERTS unset on
+// every side: node -e 0;  `import { GigaReels } from "@gigareels/sdk"` (and `require`) from the
+// packed package;  gigareels --version / status --offline / --help from the npm bin (bin/run.js,
+// as an npm install runs it) and from the standalone binary (build/gigareels-<os>-<arch>).
+// Prints medians and ratios to `node -e 0`, checks the targets (SDK import <= 1.5x; npm <= 2.0x
+// and binary <= 1.6x for --version and status --offline), and writes
+// bench/results/startup-<time>.json.
 //
 //   npm run build && npm run build:binary && node bench/startup/startup.mjs [--runs 40] [--json]
 //
@@ -11,7 +13,15 @@
 // in a temporary config folder. Runs are interleaved (one of each case per round) so machine noise
 // hits every case alike.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -42,6 +52,11 @@ const tgz = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack
   .at(-1);
 execFileSync("tar", ["-xzf", join(packDir, tgz), "-C", packDir]);
 const installed = join(packDir, "package");
+// A project that has the package installed, for the SDK cases (`-e` resolves from the cwd). The
+// SDK needs none of the dependencies to load (ky is inside its bundle).
+const project = join(packDir, "project");
+mkdirSync(join(project, "node_modules/@gigareels"), { recursive: true });
+symlinkSync(installed, join(project, "node_modules/@gigareels/sdk"), "dir");
 const pjsonBin = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")).bin.gigareels;
 const bin = join(installed, pjsonBin);
 // bin/run.cjs, the faster CommonJS bin, from the package when it ships it, else from the tree.
@@ -91,8 +106,19 @@ try {
 
 const cases = [
   { name: "node -e 0", cmd: [process.execPath, "-e", "0"] },
-  { name: "npm: --version", cmd: [process.execPath, bin, "--version"], target: 2.5 },
-  { name: "npm: status --offline", cmd: [process.execPath, bin, "status", "--offline"], target: 2.5 },
+  {
+    name: "sdk: import { GigaReels }",
+    cmd: [process.execPath, "--input-type=module", "-e", 'import { GigaReels } from "@gigareels/sdk";'],
+    cwd: project,
+    target: 1.5,
+  },
+  {
+    name: "sdk: require()",
+    cmd: [process.execPath, "-e", 'const { GigaReels } = require("@gigareels/sdk");'],
+    cwd: project,
+  },
+  { name: "npm: --version", cmd: [process.execPath, bin, "--version"], target: 2.0 },
+  { name: "npm: status --offline", cmd: [process.execPath, bin, "status", "--offline"], target: 2.0 },
   { name: "npm: --help", cmd: [process.execPath, bin, "--help"] },
   ...(pjsonBin === "bin/run.cjs"
     ? []
@@ -105,8 +131,8 @@ const cases = [
       ]),
   ...(haveBinary
     ? [
-        { name: "binary: --version", cmd: [binary, "--version"], target: 2.0 },
-        { name: "binary: status --offline", cmd: [binary, "status", "--offline"], target: 2.0 },
+        { name: "binary: --version", cmd: [binary, "--version"], target: 1.6 },
+        { name: "binary: status --offline", cmd: [binary, "status", "--offline"], target: 1.6 },
         { name: "binary: --help", cmd: [binary, "--help"] },
       ]
     : []),
@@ -117,7 +143,7 @@ const exits = new Map();
 for (let round = 0; round < warmup + runs; round++) {
   for (const c of cases) {
     const start = process.hrtime.bigint();
-    const r = spawnSync(c.cmd[0], c.cmd.slice(1), { env, stdio: "ignore" });
+    const r = spawnSync(c.cmd[0], c.cmd.slice(1), { env, stdio: "ignore", cwd: c.cwd });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     exits.set(c.name, r.status);
     if (round >= warmup) times.get(c.name).push(ms);
