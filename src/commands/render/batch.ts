@@ -14,7 +14,7 @@ import {
   summaryTable,
 } from "../../lib/cli/batch.js";
 import { durationFlag } from "../../lib/cli/flags.js";
-import { shellQuote } from "../../lib/cli/output.js";
+import { jsonText, shellQuote, writeOut } from "../../lib/cli/output.js";
 import { apiFlags } from "../../lib/cli/render-command.js";
 import {
   DEFAULT_BACKGROUND_VIDEO_PACK,
@@ -122,7 +122,7 @@ Exit codes: 0 all done, 2 bad input (nothing sent), 4 not logged in, 5 API unrea
 
   override logJson(json: unknown): void {
     // NDJSON: every document on one line (the error document included)
-    if (json !== undefined) process.stdout.write(`${JSON.stringify(json)}\n`);
+    if (json !== undefined) writeOut(`${jsonText(json)}\n`, "raw");
   }
 
   override toSuccessJson(): unknown {

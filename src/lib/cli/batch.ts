@@ -18,7 +18,7 @@ import { extname, isAbsolute, join, relative } from "node:path";
 import type { BatchEndpoint, BatchEvent, BatchItem, BatchLineResult } from "../sdk/batch/engine.js";
 import type { BatchRecord, ParsedBatch } from "../sdk/batch/input.js";
 import { formatDuration } from "./duration.js";
-import { stderrLine } from "./output.js";
+import { jsonText, stderrLine, writeOut } from "./output.js";
 import { formatBytes } from "./progress.js";
 import {
   parseTextOverlay,
@@ -329,8 +329,8 @@ export interface BatchPresenter {
 }
 
 /** NDJSON on stdout. */
-export function jsonBatchPresenter(write = (l: string) => process.stdout.write(`${l}\n`)): BatchPresenter {
-  return { event: (e) => write(JSON.stringify(e)), stop: () => {} };
+export function jsonBatchPresenter(write = (l: string) => writeOut(`${l}\n`, "raw")): BatchPresenter {
+  return { event: (e) => write(jsonText(e)), stop: () => {} };
 }
 
 /** One line per change on stderr (the status word, not every progress step). */
