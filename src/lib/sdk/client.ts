@@ -165,6 +165,11 @@ export class GigaReels {
     items: Iterable<BatchItem>,
     options: BatchOptions = {},
   ): AsyncGenerator<BatchEvent, void, undefined> {
+    if (typeof process === "undefined" || !process.versions?.node)
+      throw new GigaReelsError(
+        "client.renders.batch needs Node, Bun or Deno: it keeps its state in a file and downloads to files",
+        { suggestions: ["Submit renders one by one with client.render(...) in this runtime"] },
+      );
     // Loaded on first use: the engine writes files (node:fs), which the rest of the SDK does not need.
     const { runBatch } = await import("./batch/engine.js");
     yield* runBatch(
