@@ -1,7 +1,8 @@
 import { Flags } from "@oclif/core";
 import { BaseCommand } from "../lib/cli/base-command.js";
 import { baseUrlFlag, baseUrlFrom, localFlag, profileFlag } from "../lib/cli/flags.js";
-import { type DoctorResult, formatCheck, formatSummary, runDoctor } from "../lib/doctor/index.js";
+import { type DoctorResultWithExit, doctorWithExitCodes } from "../lib/cli/report-codes.js";
+import { formatCheck, formatSummary, runDoctor } from "../lib/doctor/index.js";
 
 export default class Doctor extends BaseCommand {
   static override summary =
@@ -35,7 +36,7 @@ Exit code: 0 when nothing failed, else that of the first failed check: 4 for the
     }),
   };
 
-  async run(): Promise<DoctorResult> {
+  async run(): Promise<DoctorResultWithExit> {
     const { flags } = await this.parse(Doctor);
     const json = this.jsonEnabled();
     const result = await runDoctor({
@@ -46,8 +47,9 @@ Exit code: 0 when nothing failed, else that of the first failed check: 4 for the
       userAgent: `gigareels-cli/${this.config.version}`,
       onCheck: json ? undefined : (c) => this.log(formatCheck(c)),
     });
-    if (!json) this.log(formatSummary(result));
-    process.exitCode = result.exitCode;
-    return result;
+    const out = doctorWithExitCodes(result);
+    if (!json) this.log(formatSummary(result, out.exitCode));
+    process.exitCode = out.exitCode;
+    return out;
   }
 }

@@ -1,6 +1,7 @@
 import { Flags } from "@oclif/core";
 import { formatStatus } from "../lib/account/format.js";
-import { type StatusReport, status } from "../lib/account/status.js";
+import { status } from "../lib/account/status.js";
+import { type StatusReportWithExit, statusWithExitCodes } from "../lib/cli/report-codes.js";
 import { BaseCommand } from "../lib/cli/base-command.js";
 import { baseUrlFlag, baseUrlFrom, localFlag, profileFlag } from "../lib/cli/flags.js";
 import { decorationsAllowed } from "../lib/cli/output.js";
@@ -39,7 +40,7 @@ Exit codes: 0 the key works (offline: a key was found), 4 no key or the key was 
     local: localFlag,
   };
 
-  async run(): Promise<StatusReport> {
+  async run(): Promise<StatusReportWithExit> {
     const { flags } = await this.parse(Status);
     const report = await status({
       profile: flags.profile,
@@ -49,8 +50,9 @@ Exit codes: 0 the key works (offline: a key was found), 4 no key or the key was 
       signal: this.signal,
       client: cliClientOptions(this.config.version),
     });
-    process.exitCode = report.exitCode;
+    const out = statusWithExitCodes(report);
+    process.exitCode = out.exitCode;
     this.log(formatStatus(report, { color: decorationsAllowed(this.mode, process.stdout) }));
-    return report;
+    return out;
   }
 }

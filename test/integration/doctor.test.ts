@@ -9,7 +9,10 @@ import { createServer as createNetServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Check, DoctorResult } from "../../src/lib/doctor/types.js";
+import type {
+  CheckWithExit as Check,
+  DoctorResultWithExit as DoctorResult,
+} from "../../src/lib/cli/report-codes.js";
 import { stubServer } from "../helpers/stub-server.js";
 import { type CliResult, expectNoFullKey, runCli, tempConfigDir } from "../helpers/cli.js";
 import { type EmulatorHandle, startEmulator } from "../helpers/emulator.js";

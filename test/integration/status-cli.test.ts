@@ -9,7 +9,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { overallExitCode, type StatusReport } from "../../src/lib/account/status.js";
+import { overallExitCode, type StatusReportWithExit } from "../../src/lib/cli/report-codes.js";
 import { saveCredentials } from "../../src/lib/credentials/index.js";
 import { type StubServer, stubServer } from "../helpers/stub-server.js";
 import { type CliResult, expectNoFullKey, type RunOptions, runCli, useTempConfig } from "../helpers/cli.js";
@@ -179,7 +179,7 @@ describe("gigareels status (built CLI): exit codes, human and --json", () => {
 
       const json = await cli([...args, "--json"], { env });
       expect(json.code, json.stderr).toBe(c.code);
-      const doc = JSON.parse(json.stdout) as StatusReport;
+      const doc = JSON.parse(json.stdout) as StatusReportWithExit;
       expect(doc.version).toBe(1);
       expect(doc.exitCode).toBe(c.code);
       expect(doc.ok).toBe(c.code === 0);
@@ -206,7 +206,7 @@ describe("gigareels status (built CLI): exit codes, human and --json", () => {
       env: { GIGAREELS_API_KEY_FILE: path, GIGAREELS_BASE_URL: emulator().url },
     });
     expect(r.code).toBe(0);
-    expect((JSON.parse(r.stdout) as StatusReport).profiles[0]!.key).toMatchObject({
+    expect((JSON.parse(r.stdout) as StatusReportWithExit).profiles[0]!.key).toMatchObject({
       source: "env-file",
       origin: path,
       masked: `giga_****${k.slice(-4)}`,

@@ -2,12 +2,12 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { formatStatus } from "../../src/lib/account/format.js";
+import { type StatusOptions, status } from "../../src/lib/account/status.js";
 import {
   overallExitCode,
-  type StatusOptions,
-  type StatusReport,
-  status,
-} from "../../src/lib/account/status.js";
+  type StatusReportWithExit,
+  statusWithExitCodes,
+} from "../../src/lib/cli/report-codes.js";
 import { type KeytarLike, saveCredentials } from "../../src/lib/credentials/index.js";
 import { stubServer } from "../helpers/stub-server.js";
 import { expectNoFullKey, useTempConfig } from "../helpers/cli.js";
@@ -56,8 +56,11 @@ function newKey(options?: Parameters<ReturnType<typeof emulator>["createKey"]>[0
   return k;
 }
 
-/** Runs status and checks that neither the report nor its human form holds a full key. */
-async function run(options: StatusOptions = {}): Promise<StatusReport> {
+/**
+ * Runs status (with the exit codes the CLI adds to its report) and checks that neither the
+ * report nor its human form holds a full key.
+ */
+async function run(options: StatusOptions = {}): Promise<StatusReportWithExit> {
   const report = await status({
     configDir: config.dir,
     env: {},
@@ -66,7 +69,7 @@ async function run(options: StatusOptions = {}): Promise<StatusReport> {
     ...options,
   });
   expectNoFullKey(JSON.stringify(report) + formatStatus(report), ...keys);
-  return report;
+  return statusWithExitCodes(report);
 }
 
 async function store(

@@ -6,7 +6,11 @@
 import { describe, expect, it } from "vitest";
 import type { KeytarLike } from "../../src/lib/credentials/keychain.js";
 import type { ResolvedKey } from "../../src/lib/credentials/types.js";
-import { checkKeychain } from "../../src/lib/doctor/local.js";
+import { checkWithExitCode } from "../../src/lib/cli/report-codes.js";
+import { checkKeychain as check } from "../../src/lib/doctor/local.js";
+
+/** The keychain check with the exit code the CLI gives a failure. */
+const checkKeychain = async (o: Parameters<typeof check>[0]) => checkWithExitCode(await check(o));
 
 const failing = (make: () => Promise<never>): KeytarLike => ({
   getPassword: make,

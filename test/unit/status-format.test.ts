@@ -27,14 +27,13 @@ function report(p: Partial<ProfileStatus>): StatusReport {
     check: { result: "valid", httpStatus: 200, reason: null, message: null, rateLimit: null },
     warnings: [],
     fix: [],
-    exitCode: 0,
+    errorCode: null,
     ...p,
   };
   return {
     version: 1,
     offline: false,
-    ok: profile.exitCode === 0,
-    exitCode: profile.exitCode,
+    ok: profile.errorCode === null,
     activeProfile: "default",
     credentialsFile: "/x/credentials.json",
     profiles: [profile],

@@ -3,7 +3,7 @@
  * Modelled on `gh auth status`: one block per profile, headed by its host, with a ✓ or X line,
  * then "-" detail lines and "!" warnings. Keys appear only masked.
  */
-import { oneLine } from "../cli/output.js";
+import { oneLine } from "../text.js";
 import { redactKeys } from "../credentials/key-format.js";
 import { describeOrigin, type ProfileStatus, type StatusReport } from "./status.js";
 

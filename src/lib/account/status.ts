@@ -11,8 +11,7 @@
  * The report is the documented `--json` object (README, "gigareels status --json"); the
  * command only prints it.
  */
-import { ExitCode, exitCodeFor } from "../cli/exit-codes.js";
-import { oneLine } from "../cli/output.js";
+import { oneLine } from "../text.js";
 import {
   credentialsPath,
   describeKeyProblem,
@@ -39,6 +38,7 @@ import {
   AuthenticationError,
   ConnectionError,
   CrossOriginRedirectError,
+  errorCode,
   MalformedResponseError,
   NotFoundError,
   PermissionDeniedError,
@@ -131,15 +131,19 @@ export interface ProfileStatus {
   warnings: StatusWarning[];
   /** What to do, when something is wrong. */
   fix: string[];
-  exitCode: number;
+  /**
+   * The error code of what is wrong ("missing_api_key", "authentication_error",
+   * "connection_error", ...), null when the profile is fine. The CLI turns it into the exit
+   * code (src/lib/cli/report-codes.ts).
+   */
+  errorCode: string | null;
 }
 
 export interface StatusReport {
   version: typeof STATUS_SCHEMA_VERSION;
   offline: boolean;
-  /** Every listed profile is fine (exit code 0). */
+  /** Every listed profile is fine (no errorCode; exit code 0). */
   ok: boolean;
-  exitCode: number;
   activeProfile: string;
   credentialsFile: string;
   profiles: ProfileStatus[];
@@ -234,24 +238,14 @@ export async function status(options: StatusOptions = {}): Promise<StatusReport>
       }),
     ),
   );
-  const exitCode = overallExitCode(profiles.map((p) => p.exitCode));
   return {
     version: STATUS_SCHEMA_VERSION,
     offline,
-    ok: exitCode === ExitCode.OK,
-    exitCode,
+    ok: profiles.every((p) => p.errorCode === null),
     activeProfile,
     credentialsFile: credentialsPath(store),
     profiles,
   };
-}
-
-/** 4 (not authenticated) before 5 (unreachable) before 2 (usage) before 1; else 0. */
-export function overallExitCode(codes: number[]): number {
-  for (const c of [ExitCode.NOT_AUTHENTICATED, ExitCode.UNREACHABLE, ExitCode.USAGE, ExitCode.FAILURE]) {
-    if (codes.includes(c)) return c;
-  }
-  return codes.find((c) => c !== ExitCode.OK) ?? ExitCode.OK;
 }
 
 interface Context extends StatusOptions {
@@ -293,7 +287,7 @@ async function profileStatus(c: Candidate, ctx: Context): Promise<ProfileStatus>
     check: { result: "skipped", httpStatus: null, reason: null, message: null, rateLimit: null },
     warnings,
     fix: [],
-    exitCode: ExitCode.OK,
+    errorCode: null,
   };
 
   if (found && c.useEnv && record && (found.source === "env" || found.source === "env-file")) {
@@ -347,7 +341,7 @@ async function profileStatus(c: Candidate, ctx: Context): Promise<ProfileStatus>
     entry.authenticated = false;
     entry.check = { ...entry.check, reason: "no-key", message: "No API key found" };
     entry.fix = fixForMissingKey(c.profile);
-    entry.exitCode = ExitCode.NOT_AUTHENTICATED;
+    entry.errorCode = "missing_api_key";
   } else if (keyProblem) {
     entry.authenticated = false;
     entry.check = {
@@ -357,7 +351,7 @@ async function profileStatus(c: Candidate, ctx: Context): Promise<ProfileStatus>
       message: `Not sent: ${keyProblem}`,
     };
     entry.fix = fixForRejectedKey(found.source, found.origin, c.profile);
-    entry.exitCode = ExitCode.NOT_AUTHENTICATED;
+    entry.errorCode = "invalid_api_key";
   } else if (baseUrlError) {
     entry.check = {
       ...entry.check,
@@ -366,7 +360,7 @@ async function profileStatus(c: Candidate, ctx: Context): Promise<ProfileStatus>
       message: (baseUrlError as Error).message,
     };
     entry.fix = (baseUrlError as { suggestions?: string[] }).suggestions ?? [];
-    entry.exitCode = exitCodeFor(baseUrlError);
+    entry.errorCode = errorCode(baseUrlError);
   } else if (ctx.offline) {
     entry.check = { ...entry.check, reason: "offline", message: "Not checked (--offline)" };
   } else {
@@ -508,7 +502,7 @@ function describeFailure(entry: ProfileStatus, found: Found, err: unknown): void
     entry.check = { result, httpStatus, reason, message, rateLimit: null };
     entry.fix = fix;
     entry.authenticated = authenticated;
-    entry.exitCode = exitCodeFor(err);
+    entry.errorCode = errorCode(err);
   };
   const sdkFix = (err as { suggestions?: string[] }).suggestions ?? [];
   const rejectedFix = fixForRejectedKey(found.source, found.origin, entry.profile);
@@ -536,8 +530,8 @@ function describeFailure(entry: ProfileStatus, found: Found, err: unknown): void
     entry.check.message = wrong.message;
   } else if (err instanceof APIError) set("error", "http-error", sdkFix);
   else set("error", "unexpected", sdkFix);
-  // The table's code for these is 5 (the API cannot be reached), whatever the error class says.
-  if (entry.check.result === "unreachable") entry.exitCode = ExitCode.UNREACHABLE;
+  // The API cannot be reached (exit 5), whatever the error class says.
+  if (entry.check.result === "unreachable") entry.errorCode = "connection_error";
 }
 
 function chooseBaseUrl(

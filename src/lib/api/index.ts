@@ -10,9 +10,8 @@
 import { redactKeys } from "../credentials/key-format.js";
 import { endpointGroup } from "../sdk/backoff.js";
 import type { GigaReels } from "../sdk/client.js";
-import type { APIError } from "../sdk/errors.js";
 import { errorFromResponse, type RawResponse } from "../sdk/transport.js";
-import { UsageError } from "../cli/usage-error.js";
+import { type APIError, UsageError } from "../sdk/errors.js";
 import { type ApiArgs, buildApiRequest, type ReadSources } from "./request.js";
 
 export { type ApiArgs, type ApiRequest, buildApiRequest } from "./request.js";

@@ -11,7 +11,7 @@
  * (it could be a secret).
  */
 import { readFile } from "node:fs/promises";
-import { UsageError } from "../cli/usage-error.js";
+import { UsageError } from "../sdk/errors.js";
 
 export interface ApiArgs {
   /** The first positional argument: METHOD when a second one follows, else PATH. */

@@ -14,6 +14,9 @@
  * - JSON keeps every value exactly (control characters JSON-escaped, C1 and DEL too).
  */
 import { redactKeys } from "../credentials/key-format.js";
+import { oneLine } from "../text.js";
+
+export { oneLine };
 
 export interface OutputMode {
   json: boolean;
@@ -96,27 +99,6 @@ export function writeErr(text: string): void {
 /** Writes one line to stderr (keys masked, control characters made visible). */
 export function stderrLine(text: string): void {
   writeErr(`${text}\n`);
-}
-
-/** Joins a message and its suggestions into the one line the conventions ask for. */
-export function oneLine(message: string, suggestions: string[] = []): string {
-  // A sentence that ends without punctuation gets a full stop before the next one begins
-  // (oclif's "Nonexistent flag: --x" + "See more help with --help").
-  const stop = (text: string) => (/[.?!]$/.test(text) ? text : `${text.replace(/[:;,]$/, "")}.`);
-  const flat = (s: string) =>
-    s
-      .split(/\r?\n/)
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .reduce((acc, l) => (acc === "" ? l : /^[A-Z]/.test(l) ? `${stop(acc)} ${l}` : `${acc} ${l}`), "");
-  let line = flat(message);
-  for (const s of suggestions) {
-    const fix = flat(s);
-    if (!fix || line.includes(fix)) continue;
-    // "Run gigareels login" + "or set GIGAREELS_API_KEY ...": a lower-case start continues the sentence.
-    line = /^[a-z]/.test(fix) ? `${line.replace(/[.:;,]$/, "")}, ${fix}` : `${stop(line)} ${fix}`;
-  }
-  return redactKeys(line);
 }
 
 /** Quotes a word for a POSIX shell when it needs it (commands printed for people to copy). */

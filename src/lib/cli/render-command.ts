@@ -191,12 +191,7 @@ export abstract class FollowCommand extends BaseCommand {
     const client = await this.client(flags);
     const submittedAt = Date.now();
     const options = { idempotencyKey, signal: this.signal };
-    const created =
-      submission.endpoint === "/api/render/text"
-        ? await client.renderText(submission.body as never, options)
-        : submission.endpoint === "/api/render/split"
-          ? await client.renderSplit(submission.body as never, options)
-          : await client.render(submission.body as never, options);
+    const created = await client.createRender(submission.endpoint, submission.body, options);
     const submitted: SubmittedRender = {
       renderId: created.renderId,
       idempotencyKey: created.idempotencyKey,

@@ -6,6 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type {
+  RenderEndpoint,
   RenderRequest,
   SplitPosition,
   SplitRenderRequest,
@@ -15,7 +16,7 @@ import type {
 import { AbortedError } from "../sdk/errors.js";
 import { UsageError } from "./usage-error.js";
 
-export type RenderEndpoint = "/api/render" | "/api/render/text" | "/api/render/split";
+export type { RenderEndpoint };
 
 /** What one submission sends. */
 export interface RenderSubmission {

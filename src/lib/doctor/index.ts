@@ -6,7 +6,6 @@
  * `stripe` diagnostics, with the network steps of `curl -v` spelled out.
  */
 import { stat } from "node:fs/promises";
-import { exitCodeFor } from "../cli/exit-codes.js";
 import { DEFAULT_BASE_URL, validateBaseUrl } from "../sdk/config.js";
 import { check, checkCredentialsFile, checkKey, checkKeychain, checkLoginPort, failFrom } from "./local.js";
 import { checkApi, checkClock, checkDns, checkProxy, checkTcp, checkTls, netTarget } from "./network.js";
@@ -99,7 +98,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorResu
   const first = checks.find((c) => c.status === "fail");
   return {
     ok: first === undefined,
-    exitCode: first ? (first.exitCode ?? exitCodeFor(undefined)) : 0,
+    code: first ? (first.code ?? "error") : null,
     baseUrl,
     checks,
   };
@@ -114,11 +113,11 @@ export function formatCheck(c: Check): string {
 }
 
 /** The closing line. */
-export function formatSummary(r: DoctorResult): string {
+export function formatSummary(r: DoctorResult, exitCode: number): string {
   const failed = r.checks.filter((c) => c.status === "fail");
   const warned = r.checks.filter((c) => c.status === "warn").length;
   if (failed.length === 0) {
     return `All checks passed for ${r.baseUrl}${warned ? ` (${warned} warning${warned > 1 ? "s" : ""})` : ""}.`;
   }
-  return `${failed.length} check${failed.length > 1 ? "s" : ""} failed (${failed.map((c) => c.title).join(", ")}); exit code ${r.exitCode}, from ${failed[0]!.title}.`;
+  return `${failed.length} check${failed.length > 1 ? "s" : ""} failed (${failed.map((c) => c.title).join(", ")}); exit code ${exitCode}, from ${failed[0]!.title}.`;
 }

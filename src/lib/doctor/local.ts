@@ -4,10 +4,10 @@
  * Each returns a Check; none throws. Nothing here changes a file (a read-only look at
  * credentials.json, unlike the store, which tightens a loose mode itself).
  */
+import { errorCode } from "../sdk/errors.js";
 import { lstat, readFile, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { startCallbackServer } from "../auth/callback-server.js";
-import { exitCodeFor } from "../cli/exit-codes.js";
 import { credentialsPath, readProfileOffline, resolveApiKey } from "../credentials/index.js";
 import { CREDENTIALS_FILE, interpret } from "../credentials/file-store.js";
 import { KeychainFailure, type KeytarLike, keychainAccounts } from "../credentials/keychain.js";
@@ -31,7 +31,7 @@ export function failFrom(id: CheckId, err: unknown, extra: Partial<Check> = {}):
     Array.isArray(e.suggestions) && typeof e.suggestions[0] === "string" ? e.suggestions[0] : undefined;
   return check(id, "fail", String(e.message ?? err), {
     ...(fix ? { fix } : {}),
-    exitCode: exitCodeFor(err),
+    code: errorCode(err),
     ...extra,
   });
 }
@@ -83,7 +83,7 @@ export async function checkKey(options: {
         `No API key: GIGAREELS_API_KEY and GIGAREELS_API_KEY_FILE are not set and the profile has no stored key${why}`,
         {
           fix: "Run gigareels login, or set GIGAREELS_API_KEY",
-          exitCode: exitCodeFor({ code: "missing_api_key" }),
+          code: "missing_api_key",
         },
       ),
       found: null,
@@ -95,7 +95,7 @@ export async function checkKey(options: {
     return {
       check: check("key", "fail", `The key from ${from} is malformed: ${problem}`, {
         fix: 'A key is "giga_" and 32 letters or digits: copy it again from the dashboard (Settings -> API Keys), or run gigareels login',
-        exitCode: exitCodeFor({ code: "invalid_api_key" }),
+        code: "invalid_api_key",
         data: { source: found.source, origin: found.origin },
       }),
       found: null,
@@ -120,7 +120,7 @@ const mode = (m: number) => (m & 0o777).toString(8).padStart(4, "0");
 export async function checkCredentialsFile(env: NodeJS.ProcessEnv): Promise<Check> {
   const path = credentialsPath({ env });
   const fail = (detail: string, fix: string, code: string) =>
-    check("credentials", "fail", detail, { fix, exitCode: exitCodeFor({ code }), data: { path } });
+    check("credentials", "fail", detail, { fix, code, data: { path } });
   let st: import("node:fs").Stats;
   try {
     st = await lstat(path);
@@ -264,7 +264,7 @@ export async function checkKeychain(options: {
       needed ? detail : `${detail}; keys are kept in credentials.json`,
       {
         fix,
-        ...(needed ? { exitCode: exitCodeFor(err) } : {}),
+        ...(needed ? { code: errorCode(err) } : {}),
         data: { kind: err.kind },
       },
     );

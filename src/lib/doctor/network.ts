@@ -9,7 +9,6 @@ import { lookup } from "node:dns/promises";
 import { connect as netConnect, isIP, type Socket } from "node:net";
 import { connect as tlsConnect, type DetailedPeerCertificate, type TLSSocket } from "node:tls";
 import { notTheApi } from "../account/advice.js";
-import { exitCodeFor } from "../cli/exit-codes.js";
 import { type ProxyChoice, routeFor } from "../net/proxy.js";
 import { openTunnel } from "../net/tunnel.js";
 import { certName, extraCaProblem, type TrustAnchor, trustAnchorOf } from "../net/trust.js";
@@ -18,7 +17,7 @@ import { errorFromResponse, type RawResponse } from "../sdk/transport.js";
 import { check, failFrom } from "./local.js";
 import type { Check } from "./types.js";
 
-const UNREACHABLE = exitCodeFor({ code: "connection_error" });
+const UNREACHABLE = "connection_error";
 /** Largest clock difference that passes. */
 export const MAX_SKEW_MS = 60_000;
 
@@ -121,7 +120,7 @@ export async function checkDns(t: NetTarget): Promise<Check> {
       fix: t.proxy
         ? `Check the proxy's host name in ${t.proxy.variable}`
         : "Check the host in GIGAREELS_BASE_URL (or --base-url) and your network's DNS; where only a proxy can resolve names, set HTTPS_PROXY",
-      exitCode: UNREACHABLE,
+      code: UNREACHABLE,
       data: { host: target, code },
     });
   }
@@ -170,7 +169,7 @@ export async function checkTcp(t: NetTarget): Promise<Check> {
       : code === "ECONNREFUSED"
         ? `Check that the server at ${t.url.origin} is running (and the port in GIGAREELS_BASE_URL)`
         : `A firewall may block port ${port}; behind a proxy, set HTTPS_PROXY`,
-    exitCode: UNREACHABLE,
+    code: UNREACHABLE,
     data: { host, addresses, port, code },
   });
 }
@@ -253,7 +252,7 @@ export async function checkTls(t: NetTarget): Promise<Check> {
         "If your network inspects TLS (a corporate proxy), set NODE_EXTRA_CA_CERTS to its CA certificate (PEM) file; verification is never switched off";
     return check("tls", "fail", `The TLS handshake with ${t.host}:${t.port} failed: ${e.message} (${code})`, {
       fix,
-      exitCode: UNREACHABLE,
+      code: UNREACHABLE,
       data: { code },
     });
   }
@@ -280,7 +279,7 @@ export async function checkProxy(t: NetTarget): Promise<Check> {
       data: { proxy: p.shown, variable: p.variable, ms },
     });
   } catch (err) {
-    return failFrom("proxy", err, { exitCode: UNREACHABLE, data: { proxy: p.shown, variable: p.variable } });
+    return failFrom("proxy", err, { code: UNREACHABLE, data: { proxy: p.shown, variable: p.variable } });
   }
 }
 
@@ -323,7 +322,7 @@ export async function checkApi(t: NetTarget, key: string | null, userAgent?: str
     return {
       check: check("api", "fail", wrong.message, {
         fix: wrong.fix[0],
-        exitCode: exitCodeFor({ code: "malformed_response" }),
+        code: "malformed_response",
         data: { status: raw.status, ms },
       }),
       answer,
@@ -340,7 +339,7 @@ export async function checkApi(t: NetTarget, key: string | null, userAgent?: str
     return {
       check: check("api", "fail", `${raw.status} but the answer to GET /api/me is not JSON`, {
         fix: notTheApi(base, "").fix[0], // the 404 case's fix: the base URL, and where it comes from
-        exitCode: exitCodeFor({ code: "malformed_response" }),
+        code: "malformed_response",
         data: { status: raw.status, ms },
       }),
       answer,
@@ -397,7 +396,7 @@ export function checkClock(answer: ApiOutcome["answer"]): Check {
     `This machine's clock is ${formatSkew(skewMs)} ${skewMs > 0 ? "ahead of" : "behind"} the server's (${date})`,
     {
       fix: "Turn on automatic time synchronisation (e.g. timedatectl set-ntp true, or Date & Time settings)",
-      exitCode: exitCodeFor({ code: "clock_skew" }),
+      code: "clock_skew",
       data: { skewMs, serverDate: date },
     },
   );

@@ -23,16 +23,16 @@ export interface Check {
   detail: string;
   /** For warn and fail: what to do. */
   fix?: string;
-  /** For fail: the exit code of its area (the table every command uses). */
-  exitCode?: number;
+  /** For fail: the error code of its area ("connection_error", ...); the CLI maps it to the exit code. */
+  code?: string;
   /** Facts for scripts (addresses, timings, the CA, the skew...). */
   data?: Record<string, unknown>;
 }
 
 export interface DoctorResult {
   ok: boolean;
-  /** 0 when nothing failed, else the exit code of the first failing check. */
-  exitCode: number;
+  /** null when nothing failed, else the error code of the first failing check (the CLI's exit code). */
+  code: string | null;
   /** The base URL checked. */
   baseUrl: string;
   checks: Check[];

@@ -26,6 +26,7 @@ import type {
   RenderCallOptions,
   RenderCreated,
   RenderCreatedBody,
+  RenderEndpoint,
   RenderRequest,
   RenderStatus,
   SplitRenderRequest,
@@ -174,12 +175,7 @@ export class GigaReels {
     const { runBatch } = await import("./batch/engine.js");
     yield* runBatch(
       {
-        create: (endpoint, body, o) =>
-          endpoint === "/api/render/text"
-            ? this.renderText(body as TextRenderRequest, o)
-            : endpoint === "/api/render/split"
-              ? this.renderSplit(body as SplitRenderRequest, o)
-              : this.render(body as RenderRequest, o),
+        create: (endpoint, body, o) => this.createRender(endpoint, body, o),
         renderRateLimit: () => this.transport.rateLimit("render"),
         waitForRender: (id, o) => this.waitForRender(id, o),
         download: (id, o) => this.download(id, o),
@@ -262,6 +258,18 @@ export class GigaReels {
   /** POST /api/render with any `type`. Always sends an Idempotency-Key (yours or a fresh UUID), reused on retries. */
   render(body: RenderRequest, options: RenderCallOptions = {}): Promise<RenderCreated> {
     return this.#create("/api/render", body, options);
+  }
+
+  /**
+   * POST a body as it is to one of the render endpoints (for bodies built elsewhere, such as
+   * the CLI's `--body FILE` or a batch line). Same Idempotency-Key handling as `render`.
+   */
+  createRender(
+    endpoint: RenderEndpoint,
+    body: Record<string, unknown>,
+    options: RenderCallOptions = {},
+  ): Promise<RenderCreated> {
+    return this.#create(endpoint, body, options);
   }
 
   /** POST /api/render/text: text overlays on a video. */

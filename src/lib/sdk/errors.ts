@@ -22,6 +22,12 @@ export interface ErrorOptions {
   suggestions?: string[];
 }
 
+/** The stable `code` of a thrown value ("error" when it has none): what reports carry. */
+export function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === "string" && code !== "" ? code : "error";
+}
+
 export class GigaReelsError extends Error {
   code: string = "error";
   suggestions: string[];

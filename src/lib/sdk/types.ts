@@ -73,6 +73,9 @@ export interface RenderCallOptions extends CallOptions {
   idempotencyKey?: string;
 }
 
+/** The published endpoints that create a render. */
+export type RenderEndpoint = "/api/render" | "/api/render/text" | "/api/render/split";
+
 /** Any render request: POST /api/render with a `type`. */
 export interface RenderRequest {
   type: string;
