@@ -138,9 +138,9 @@ describe("download from the emulator", () => {
     const { url } = await finishedRender();
     const path = join(dir, "via-fetch.mp4");
     const calls: string[] = [];
-    const viaFetch = (u: string, init: RequestInit) => {
-      calls.push(new Headers(init.headers).get("range") ?? "");
-      return fetch(u, init);
+    const viaFetch = (input: Request, init?: RequestInit) => {
+      calls.push(input.headers.get("range") ?? "");
+      return fetch(input, init);
     };
     const ctl = new AbortController();
     const err = await downloadFile({
@@ -163,14 +163,19 @@ describe("download from the emulator", () => {
   it("starts over when If-Range no longer matches (200 answer)", async () => {
     const { url } = await finishedRender();
     const path = join(dir, "changed.mp4");
-    await writeFile(partPathFor(path), Buffer.alloc(1000, 7));
+    const head = await fetch(url, { headers: { range: "bytes=0-999" } });
+    await writeFile(partPathFor(path), new Uint8Array(await head.arrayBuffer()));
     await writeFile(`${path}.part.json`, JSON.stringify({ url, validator: '"some-older-version"' }));
+    const before = emulator().requests.length;
     const r = await downloadFile({ url, path });
     expect(r.resumedFrom).toBe(0);
+    const fileReq = emulator().requests.slice(before)[0]!;
+    expect(fileReq.headers).toMatchObject({ range: "bytes=1000-", "if-range": '"some-older-version"' });
+    expect(fileReq.status).toBe(200);
     expect(await sha256File(path)).toBe(await sha256Url(url));
   });
 
-  it("does not trust a .part of unknown origin (no validator): downloads it whole", async () => {
+  it("does not continue a .part that is not the start of an MP4: downloads it whole", async () => {
     const { url } = await finishedRender();
     const path = join(dir, "orphan.mp4");
     await writeFile(partPathFor(path), Buffer.alloc(5000, 1));
@@ -257,7 +262,9 @@ async function serve(handler: Handler): Promise<{ url: string; requests: Incomin
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}/files/out.mp4`, requests };
 }
+// an MP4's first box (ftyp), then filler: what the downloader accepts as a video
 const BODY = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 31) % 251));
+Buffer.from([0, 0, 0, 16, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d, 0, 0, 2, 0]).copy(BODY);
 const ETAG = '"v1"';
 
 describe("download from misbehaving servers", () => {
@@ -302,16 +309,20 @@ describe("download from misbehaving servers", () => {
   });
 
   it("detects a body cut short of Content-Length and never puts it in place", async () => {
-    const { url } = await serve((_req, res) => {
-      res.writeHead(200, { "content-length": String(BODY.length) }); // no validator: no resume
+    const { url, requests } = await serve((_req, res) => {
+      // ignores Range: every answer is the whole file, cut at the same place
+      res.writeHead(200, { "content-length": String(BODY.length) });
       res.write(BODY.subarray(0, 50_000), () => res.destroy());
     });
     const path = join(dir, "short.mp4");
     const err = await downloadFile({ url, path, maxRetries: 1, backoffBaseMs: 10 }).catch((e) => e);
     expect(err).toBeInstanceOf(DownloadError);
     expect(err.code).toBe("download_failed");
-    expect(err.message).toMatch(/after 2 attempts/);
+    // the first attempt brought bytes; then two in a row brought nothing new (maxRetries 1)
+    expect(err.message).toMatch(/after 3 attempts/);
+    expect(requests.map((q) => q.headers.range)).toEqual([undefined, "bytes=50000-", "bytes=50000-"]);
     expect(await exists(path)).toBe(false);
+    expect((await stat(partPathFor(path))).size).toBe(50_000);
   });
 
   it("detects a body longer than the announced size (length_mismatch)", async () => {

@@ -234,7 +234,7 @@ describe("the SDK and downloads through a proxy", () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it("HTTP_PROXY carries a plain-http download as a forwarded request (absolute URL, as proxies expect), and its 407 is a final download error", async () => {
+  it("HTTP_PROXY carries a plain-http download through the same undici dispatcher as API calls (a CONNECT tunnel), and its 407 is a final download error", async () => {
     const created = await api(plain, "/api/render", { json: SAMPLE_BODIES["/api/render"] });
     const { renderId } = (await created.json()) as { renderId: string };
     expect(await waitForRender(plain, renderId)).toMatchObject({ status: "done" });
@@ -250,9 +250,8 @@ describe("the SDK and downloads through a proxy", () => {
     const r = await runSdkScript(script, { ...vars, HTTP_PROXY: proxy.url });
     expect(JSON.parse(r.stdout)).toEqual({ bytes: OUTPUT_SIZE });
     expect(proxy.requests.at(-1)).toEqual({
-      method: "GET",
+      method: "CONNECT",
       target: `${HOST}:${plain.port}`,
-      path: `/files/${renderId}.mp4`,
       status: 200,
       authorized: true,
     });

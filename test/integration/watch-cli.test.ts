@@ -36,7 +36,7 @@ const OPTIONAL: Record<string, string[]> = {
   throttled: ["status", "progress"],
   retry: ["status", "progress", "waitMs"],
   done: ["outputFile"],
-  download: ["total"],
+  download: ["total", "message"],
 };
 
 function expectDocumented(e: Record<string, unknown>): void {

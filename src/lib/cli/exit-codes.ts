@@ -44,7 +44,11 @@ const BY_CODE: Record<string, ExitCodeValue> = {
   cross_origin_redirect: ExitCode.UNREACHABLE,
   download_failed: ExitCode.UNREACHABLE,
   download_stalled: ExitCode.UNREACHABLE,
+  download_not_video: ExitCode.UNREACHABLE,
+  download_unsupported_url: ExitCode.UNREACHABLE,
   length_mismatch: ExitCode.UNREACHABLE,
+  // a local write error while downloading (disk full, read-only, permission): the network was fine
+  download_write_failed: ExitCode.FAILURE,
   // render
   render_failed: ExitCode.RENDER_FAILED,
   // time limit

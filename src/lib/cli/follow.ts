@@ -78,8 +78,8 @@ export type FollowEvent =
   | (EventBase & { type: "error"; status: "error"; message: string; elapsedMs: number })
   | (EventBase & {
       type: "download";
-      /** start, progress (every 10 % when the size is known), done. */
-      phase: "start" | "progress" | "done";
+      /** start, progress (every 10 % when the size is known), restart (with `message`: why it starts over), done. */
+      phase: "start" | "progress" | "restart" | "done";
       path: string;
       /** Bytes in the file so far. */
       bytes: number;
@@ -87,6 +87,8 @@ export type FollowEvent =
       total?: number;
       /** Bytes reused from an earlier `.part`. */
       resumedFrom: number;
+      /** restart: why the download starts over (the file on the server changed...). */
+      message?: string;
     });
 
 export type FollowEventType = FollowEvent["type"];
@@ -98,8 +100,8 @@ export interface FollowOptions {
   /** Overall limit, waiting and downloading (DeadlineExceededError, exit 7). */
   timeoutMs?: number;
   maxOutageMs?: number;
-  /** Download the video when done. */
-  output?: { path: string; force: boolean };
+  /** Download the video when done; `idleTimeoutMs`: retry a transfer that received nothing this long. */
+  output?: { path: string; force: boolean; idleTimeoutMs?: number };
   /** The command that resumes (printed on Ctrl-C, --timeout, outages). */
   resumeCommand: string;
   onEvent: (event: FollowEvent) => void;
@@ -120,10 +122,19 @@ const iso = (t: number) => new Date(t).toISOString();
 /** `gigareels watch <id>` with the flags that matter to find it again and to finish the job. */
 export function resumeCommand(
   renderId: string,
-  flags: { output?: string; profile?: string; "base-url"?: string; local?: boolean },
+  flags: {
+    output?: string;
+    profile?: string;
+    "base-url"?: string;
+    local?: boolean;
+    "download-idle-timeout"?: number;
+  },
 ): string {
   const parts = ["gigareels", "watch", shellQuote(renderId)];
   if (flags.output) parts.push("--output", shellQuote(flags.output));
+  const idle = flags["download-idle-timeout"];
+  if (flags.output && idle !== undefined)
+    parts.push("--download-idle-timeout", idle % 1000 === 0 ? `${idle / 1000}s` : `${idle}ms`);
   if (flags.profile) parts.push("--profile", shellQuote(flags.profile));
   if (flags["base-url"]) parts.push("--base-url", shellQuote(flags["base-url"]));
   else if (flags.local) parts.push("--local");
@@ -296,7 +307,13 @@ export async function followRender(
   if (!options.output) return result;
 
   const path = options.output.path;
-  const downloadEvent = (phase: "start" | "progress" | "done", bytes: number, total?: number, from = 0) =>
+  const downloadEvent = (
+    phase: "start" | "progress" | "restart" | "done",
+    bytes: number,
+    total?: number,
+    from = 0,
+    message?: string,
+  ) =>
     emit({
       type: "download",
       time: iso(clock()),
@@ -306,6 +323,7 @@ export async function followRender(
       bytes,
       ...(total !== undefined ? { total } : {}),
       resumedFrom: from,
+      ...(message !== undefined ? { message } : {}),
     });
 
   // One signal for Ctrl-C and what is left of --timeout.
@@ -331,6 +349,8 @@ export async function followRender(
       force: options.output.force,
       signal: ctl.signal,
       onProgress: (p) => downloadEvent("progress", p.bytes, p.total, p.resumedFrom),
+      onNotice: (message) => downloadEvent("restart", 0, undefined, 0, message),
+      idleTimeoutMs: options.output.idleTimeoutMs,
     });
   } catch (err) {
     const code = (err as { code?: string }).code;
@@ -344,7 +364,11 @@ export async function followRender(
         `Stopped downloading render ${renderId}; the partial file ${path}.part is kept`,
         { suggestions: [`Resume with: ${resume}`] },
       );
-    if (typeof code === "string" && /^(download_|length_mismatch)/.test(code))
+    if (
+      typeof code === "string" &&
+      /^(download_|length_mismatch)/.test(code) &&
+      code !== "download_unsupported_url"
+    )
       throw withResume(err as Error, resume);
     throw err;
   } finally {

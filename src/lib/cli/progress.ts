@@ -145,6 +145,9 @@ export function linePresenter(
               );
             }
             lastStep = Math.max(lastStep, step);
+          } else if (e.phase === "restart" && e.message) {
+            lastStep = 0;
+            line(e.message);
           }
           return;
         }
@@ -217,6 +220,11 @@ export async function spinnerPresenter(
       if (e.type === "download" && e.phase === "done") {
         spinner.stop();
         return;
+      }
+      if (e.type === "download" && e.phase === "restart" && e.message) {
+        // a line that stays above the spinner
+        spinner.stopAndPersist({ symbol: "!", text: e.message });
+        spinner.start();
       }
       last = e;
       lastAt = now();

@@ -47,6 +47,9 @@ export const followFlags = {
   }),
   timeout: durationFlag("Follow for at most this long (exit 7); the render goes on."),
   "max-outage": durationFlag("Follow, giving up when the API is unreachable this long (exit 5). Default 5m."),
+  "download-idle-timeout": durationFlag(
+    "With --output: retry a transfer that receives nothing for this long, from where it stopped. Default 60s.",
+  ),
 };
 
 /** Flags of the commands that submit a render. */
@@ -80,6 +83,7 @@ export interface FollowFlags extends ApiFlags {
   open?: boolean;
   timeout?: number;
   "max-outage"?: number;
+  "download-idle-timeout"?: number;
 }
 
 export interface SubmitFlags extends FollowFlags {
@@ -149,7 +153,9 @@ export abstract class FollowCommand extends BaseCommand {
         submittedAt: options.submittedAt,
         timeoutMs: flags.timeout,
         maxOutageMs: flags["max-outage"], // default: the SDK's 5 minutes
-        output: output ? { path: output, force: flags.force ?? false } : undefined,
+        output: output
+          ? { path: output, force: flags.force ?? false, idleTimeoutMs: flags["download-idle-timeout"] }
+          : undefined,
         resumeCommand: resumeCommand(renderId, { ...flags, output }),
         onEvent: (e) => presenter.event(e),
       });

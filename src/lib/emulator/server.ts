@@ -12,8 +12,19 @@ import { Mp4File, parseRange } from "./mp4.js";
 import type { OAuthServer } from "./oauth.js";
 import { type RateGroup, type RateLimiter, rateGroupFor, rateLimitMessage } from "./rate-limit.js";
 import { type RenderStore, type RenderType, validateRenderBody } from "./renders.js";
-import { type FaultList, PROXY_ERROR_PAGE, STATUS_FAULT_MESSAGES, TRUNCATED_JSON } from "./faults.js";
-import type { EmulatorKey, RequestLogEntry } from "./types.js";
+import {
+  changesAnswer,
+  cutAfterBytes,
+  type FaultList,
+  LOGIN_PAGE,
+  PROXY_ERROR_PAGE,
+  STATUS_FAULT_MESSAGES,
+  slowFirstByte,
+  stallAfterBytes,
+  trickle,
+  TRUNCATED_JSON,
+} from "./faults.js";
+import type { EmulatorKey, Fault, RequestLogEntry } from "./types.js";
 
 /** The published error bodies (part A), word for word. */
 export const ERRORS = {
@@ -140,8 +151,10 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
   res.on("close", done);
 
   let resetAfter = false;
-  let stallAfter: number | undefined;
-  const fault = ctx.faults.take(method, path);
+  /** A fault that changes how a streamed body is sent, or what a route answers. */
+  let bodyFault: Fault | undefined;
+  const routeFault = ctx.faults.take(method, path, changesAnswer);
+  const fault = ctx.faults.take(method, path, (f) => !changesAnswer(f));
   if (fault) {
     switch (fault.kind) {
       case "reset-before":
@@ -184,7 +197,7 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
         return;
       }
       case "html":
-        send(req, res, html(502, PROXY_ERROR_PAGE));
+        send(req, res, fault.status === 200 ? html(200, LOGIN_PAGE) : html(502, PROXY_ERROR_PAGE));
         return;
       case "malformed-json":
         send(req, res, {
@@ -197,11 +210,16 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
         resetAfter = true;
         break;
       case "stall-body":
-        stallAfter = Math.max(0, fault.afterBytes);
+      case "cut-body":
+      case "slow-first-byte":
+      case "trickle":
+        bodyFault = fault;
         break;
       case "revoke-key":
         if (token) ctx.keys.revoke(token);
         break;
+      default:
+        break; // faults that change the answer: routeFault
     }
   }
 
@@ -227,39 +245,25 @@ async function handle(ctx: ServerContext, req: IncomingMessage, res: ServerRespo
     entry.body = redactForLog(body);
   }
 
-  const reply = await route(ctx, req, method, url, body);
+  const reply = await route(ctx, req, method, url, body, routeFault);
   if (resetAfter) {
     req.socket.destroy();
     return;
   }
-  if (stallAfter !== undefined && reply.body instanceof Readable) {
-    reply.body = stallAfterBytes(reply.body, stallAfter);
-    ctx.hung.add(res);
-    res.on("close", () => ctx.hung.delete(res));
+  if (bodyFault && reply.body instanceof Readable) {
+    if (bodyFault.kind === "stall-body") {
+      reply.body = stallAfterBytes(reply.body, Math.max(0, bodyFault.afterBytes));
+      ctx.hung.add(res);
+      res.on("close", () => ctx.hung.delete(res));
+    } else if (bodyFault.kind === "cut-body") {
+      reply.body = cutAfterBytes(reply.body, Math.max(0, bodyFault.afterBytes), () => req.socket.destroy());
+    } else if (bodyFault.kind === "slow-first-byte") {
+      reply.body = slowFirstByte(reply.body, bodyFault.ms, ctx.timers);
+    } else if (bodyFault.kind === "trickle") {
+      reply.body = trickle(reply.body, bodyFault.bytes, bodyFault.everyMs, ctx.timers);
+    }
   }
   send(req, res, reply);
-}
-
-/** The first `limit` bytes of `source`, then nothing more and no end (the "stall-body" fault). */
-function stallAfterBytes(source: Readable, limit: number): Readable {
-  let sent = 0;
-  const out = new Readable({
-    read: () => {
-      if (sent < limit) source.resume();
-    },
-    destroy: (err, callback) => {
-      source.destroy();
-      callback(err);
-    },
-  });
-  source.on("data", (chunk: Buffer) => {
-    const piece = chunk.subarray(0, Math.max(0, limit - sent));
-    sent += piece.length;
-    if (piece.length > 0 && !out.push(piece)) source.pause();
-    if (sent >= limit) source.destroy();
-  });
-  if (limit === 0) source.destroy();
-  return out;
 }
 
 async function route(
@@ -268,6 +272,7 @@ async function route(
   method: string,
   url: URL,
   body: string,
+  fault?: Fault,
 ): Promise<Reply> {
   const path = url.pathname;
   const form = () => parseForm(body, req.headers["content-type"]);
@@ -288,7 +293,7 @@ async function route(
     return { status: 405, headers: { allow: "GET, POST" }, body: "" };
   }
   const file = /^\/files\/([A-Za-z0-9_]+)\.mp4$/.exec(path);
-  if (file) return serveFile(ctx, req, method, file[1]!);
+  if (file) return serveFile(ctx, req, method, file[1]!, fault);
 
   if (path === "/api/oauth/token" || path === "/api/oauth/device/code" || path === "/api/oauth/revoke") {
     if (method !== "POST") return anonymous(apiError(405, "Method not allowed", { allow: "POST" }));
@@ -297,11 +302,18 @@ async function route(
     return anonymous(ctx.oauth.revoke(form()));
   }
 
-  if (path === "/api" || path.startsWith("/api/")) return api(ctx, req, method, path, body);
+  if (path === "/api" || path.startsWith("/api/")) return api(ctx, req, method, path, body, fault);
   return { status: 404, headers: { "content-type": "text/plain; charset=utf-8" }, body: "Not found\n" };
 }
 
-async function api(ctx: ServerContext, req: IncomingMessage, method: string, path: string, body: string) {
+async function api(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  method: string,
+  path: string,
+  body: string,
+  fault?: Fault,
+) {
   const group: RateGroup = rateGroupFor(method, path);
   const allowed = allowedMethods(path);
   const social = path.startsWith("/api/social-media/");
@@ -326,7 +338,7 @@ async function api(ctx: ServerContext, req: IncomingMessage, method: string, pat
   if (renderType) return withLimits(createRender(ctx, req, key, renderType, path, body));
 
   const status = /^\/api\/render\/status\/([^/]+)$/.exec(path);
-  if (status) return withLimits(renderStatus(ctx, key, decodeURIComponent(status[1]!)));
+  if (status) return withLimits(renderStatus(ctx, key, decodeURIComponent(status[1]!), fault));
 
   if (path === "/api/me") {
     return withLimits(
@@ -395,12 +407,13 @@ function createRender(
   return reply;
 }
 
-function renderStatus(ctx: ServerContext, key: EmulatorKey, id: string): Reply {
+function renderStatus(ctx: ServerContext, key: EmulatorKey, id: string, fault?: Fault): Reply {
   const render = ctx.renders.get(id, key.account.id);
   const s = render && ctx.renders.status(id);
   if (!render || !s) return apiError(404, ERRORS.renderNotFound);
   if (s.status === "done") {
-    return json(200, { status: "done", progress: 100, outputFile: `${ctx.baseUrl()}/files/${id}.mp4` });
+    const outputFile = fault?.kind === "output-file" ? fault.url : `${ctx.baseUrl()}/files/${id}.mp4`;
+    return json(200, { status: "done", progress: 100, outputFile });
   }
   if (s.status === "error") return json(200, { status: "error", error: s.error });
   return json(200, { status: s.status, progress: s.progress });
@@ -448,7 +461,13 @@ function socialMedia(
   return json(201, shown);
 }
 
-function serveFile(ctx: ServerContext, req: IncomingMessage, method: string, id: string): Reply {
+function serveFile(
+  ctx: ServerContext,
+  req: IncomingMessage,
+  method: string,
+  id: string,
+  fault?: Fault,
+): Reply {
   const notFound: Reply = {
     status: 404,
     headers: { "content-type": "text/plain; charset=utf-8" },
@@ -459,28 +478,30 @@ function serveFile(ctx: ServerContext, req: IncomingMessage, method: string, id:
   const render = ctx.renders.get(id);
   const s = render && ctx.renders.status(id);
   if (s?.status !== "done") return notFound;
-  const file = new Mp4File(ctx.outputSizeBytes);
+  const file = new Mp4File(fault?.kind === "resize" ? fault.sizeBytes : ctx.outputSizeBytes);
   const lastModified = new Date(Math.floor((s.finishedAt ?? Date.now()) / 1000) * 1000);
+  const validators = fault?.kind !== "no-validators";
   const common: Record<string, string> = {
     "content-type": "video/mp4",
-    "accept-ranges": "bytes",
-    etag: file.etag,
-    "last-modified": lastModified.toUTCString(),
+    "accept-ranges": fault?.kind === "ignore-range" ? "none" : "bytes",
+    ...(validators ? { etag: file.etag, "last-modified": lastModified.toUTCString() } : {}),
     "cache-control": "private, max-age=3600",
   };
   const ifNoneMatch = req.headers["if-none-match"];
-  if (ifNoneMatch?.split(",").some((t) => t.trim().replace(/^W\//, "") === file.etag)) {
+  if (validators && ifNoneMatch?.split(",").some((t) => t.trim().replace(/^W\//, "") === file.etag)) {
     return { status: 304, headers: common };
   }
-  let rangeHeader = req.headers.range;
+  let rangeHeader = fault?.kind === "ignore-range" ? undefined : req.headers.range;
   const ifRangeRaw = req.headers["if-range"];
   const ifRange = Array.isArray(ifRangeRaw) ? ifRangeRaw[0] : ifRangeRaw;
   if (rangeHeader && ifRange) {
     // If-Range: serve the range only when the validator still matches (strong ETag or date).
     const trimmed = ifRange.trim();
-    const matches = trimmed.startsWith('"')
-      ? trimmed === file.etag
-      : !Number.isNaN(Date.parse(trimmed)) && Date.parse(trimmed) >= lastModified.getTime();
+    const matches = !validators
+      ? false
+      : trimmed.startsWith('"')
+        ? trimmed === file.etag
+        : !Number.isNaN(Date.parse(trimmed)) && Date.parse(trimmed) >= lastModified.getTime();
     if (!matches) rangeHeader = undefined;
   }
   const range = parseRange(rangeHeader, file.size);

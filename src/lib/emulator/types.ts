@@ -62,10 +62,25 @@ export type Fault =
   | { kind: "reset-before" }
   | { kind: "reset-after" }
   | { kind: "malformed-json" }
-  | { kind: "html" }
+  /** An HTML page (a proxy's or CDN's): status 502 by default; 200 is a login page where a video was expected. */
+  | { kind: "html"; status?: 200 | 502 }
   /** Sends the headers and the first `afterBytes` bytes of a streamed body (an output file), then
    *  holds the connection open: a download that stalls midway. */
   | { kind: "stall-body"; afterBytes: number }
+  /** Sends the headers and the first `afterBytes` bytes of a streamed body, then cuts the connection. */
+  | { kind: "cut-body"; afterBytes: number }
+  /** Sends the headers at once and the first byte of the body only after `ms`. */
+  | { kind: "slow-first-byte"; ms: number }
+  /** Sends the body `bytes` at a time, one piece every `everyMs`. */
+  | { kind: "trickle"; bytes: number; everyMs: number }
+  /** Output files: served without ETag and Last-Modified (no validator for If-Range). */
+  | { kind: "no-validators" }
+  /** Output files: a Range request answered 200 with the whole file. */
+  | { kind: "ignore-range" }
+  /** Output files: the file served as if it had `sizeBytes` bytes (its total changed). */
+  | { kind: "resize"; sizeBytes: number }
+  /** Render status: a done render names this `outputFile` (e.g. a URL that is not http(s)). */
+  | { kind: "output-file"; url: string }
   /** Revokes the key the request carries, then processes it (so it answers 401): a key revoked mid-session. */
   | { kind: "revoke-key" };
 

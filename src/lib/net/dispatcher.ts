@@ -1,6 +1,6 @@
 /**
- * The API requests that go through a proxy: undici's fetch with its EnvHttpProxyAgent as the
- * dispatcher (the SDK transport; downloads use a tunnel, see ./tunnel.ts). undici is
+ * The requests that go through a proxy: undici's fetch with its EnvHttpProxyAgent as the
+ * dispatcher (the SDK transport, and downloads through ky). undici is
  * loaded here only, and only when ./proxy.ts says a request needs a proxy: a process with no
  * proxy variable, or talking to loopback, never loads it.
  *
@@ -68,7 +68,8 @@ export function proxyAwareFetch(env: NodeJS.ProcessEnv = process.env): FetchFn {
       throw proxyUnreachable(proxy, `the proxy URL is not usable (${(err as Error).message})`, err);
     }
     const { fetch } = await import("undici");
-    // API bodies are small JSON or form text: read whole, so no stream crosses the two fetches.
+    // Request bodies are small JSON or form text: read whole, so no stream crosses the two
+    // fetches (answers stream: a download's body is read as it arrives).
     const body = input.body ? new Uint8Array(await input.arrayBuffer()) : undefined;
     try {
       const res = await fetch(input.url, {

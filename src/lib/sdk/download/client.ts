@@ -5,7 +5,7 @@
  * The API key goes only to the API's own origin, never to a storage host.
  */
 import { basename } from "node:path";
-import { type DownloadFetch, type DownloadProgress, type DownloadResult, downloadFile } from "./stream.js";
+import { type DownloadProgress, type DownloadResult, downloadFile, notHttpError } from "./stream.js";
 import { GigaReelsError } from "../errors.js";
 import type { FetchLike } from "../transport.js";
 import type { RenderStatus } from "../types.js";
@@ -17,9 +17,14 @@ export interface DownloadCallOptions {
   force?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: DownloadProgress) => void;
-  /** Give up on a transfer that receives nothing for this long, then retry. Default 30 000 ms. */
+  /** Told when the download starts over (the file on the server changed, Range ignored...). */
+  onNotice?: (message: string) => void;
+  /**
+   * Give up on a transfer that receives nothing for this long (counted from the last byte,
+   * or from the request before the first), then retry from where it stopped. Default 60 000 ms.
+   */
   idleTimeoutMs?: number;
-  /** Retries after the first transfer. Default 4. */
+  /** Retries in a row that bring no new byte. Default 4. */
   maxRetries?: number;
 }
 
@@ -37,6 +42,8 @@ export interface DownloadOutcome extends DownloadResult {
 }
 
 const URL_RE = /^https?:\/\//i;
+/** A scheme (`file:`, `ftp:`, `data:`...): a URL, not a render id. */
+const SCHEME_RE = /^[a-z][a-z0-9+.-]*:/i;
 
 /** The default file name for a download: `<renderId>.mp4`, else the URL's last path segment. */
 export function defaultFileName(renderId: string | undefined, url: string): string {
@@ -60,6 +67,9 @@ export async function downloadRender(
   let renderId: string | undefined;
   if (URL_RE.test(urlOrRenderId)) {
     url = urlOrRenderId;
+  } else if (SCHEME_RE.test(urlOrRenderId)) {
+    // file:///etc/passwd is not a render id to look up (that gave "404 Render not found")
+    throw notHttpError(urlOrRenderId);
   } else {
     renderId = urlOrRenderId;
     const status = await deps.getStatus(renderId, { signal: options.signal });
@@ -76,6 +86,8 @@ export async function downloadRender(
       });
     }
     url = new URL(status.outputFile, await deps.baseUrl()).href;
+    if (!URL_RE.test(url))
+      throw notHttpError(status.outputFile, `The API gave render ${renderId} an output file that`);
   }
   const apiOrigin = new URL(await deps.baseUrl()).origin;
   const target = new URL(url);
@@ -83,17 +95,15 @@ export async function downloadRender(
     target.origin === apiOrigin
       ? { origin: apiOrigin, authorization: `Bearer ${await deps.apiKey()}` }
       : undefined;
-  // The client's own fetch when it was given one (proxy dispatcher...); else node:http(s).
-  const fetchFn: DownloadFetch | undefined = deps.fetch
-    ? (u, init) => (deps.fetch as FetchLike)(new Request(u, init))
-    : undefined;
+  // The client's own fetch when it was given one; else the downloader picks (see stream.ts).
   const result = await downloadFile({
     url,
     path: options.path ?? defaultFileName(renderId, url),
     force: options.force,
     signal: options.signal,
     onProgress: options.onProgress,
-    fetch: fetchFn,
+    onNotice: options.onNotice,
+    fetch: deps.fetch,
     auth,
     headers: deps.userAgent ? { "user-agent": deps.userAgent } : undefined,
     idleTimeoutMs: options.idleTimeoutMs,
