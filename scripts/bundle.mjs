@@ -167,6 +167,25 @@ function aliasIconvLite(root) {
   };
 }
 
+/**
+ * What `gigareels version` reports about the build (src/lib/version/info.ts): the commit
+ * (GIGAREELS_BUILD_COMMIT, else `git rev-parse HEAD`, else null) and the build time
+ * (SOURCE_DATE_EPOCH when set, as reproducible builds do; the release sets it to the commit's
+ * time, so every target says the same), and which bundle this is.
+ */
+export function buildStamp(root, kind) {
+  let commit = process.env.GIGAREELS_BUILD_COMMIT || null;
+  if (!commit) {
+    const r = spawnSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" });
+    commit = r.status === 0 && /^[0-9a-f]{40}$/.test(r.stdout.trim()) ? r.stdout.trim() : null;
+  }
+  const epoch = Number.parseInt(process.env.SOURCE_DATE_EPOCH ?? "", 10);
+  const date = new Date(Number.isFinite(epoch) ? epoch * 1000 : Date.now())
+    .toISOString()
+    .replace(/\.\d{3}Z$/, "Z");
+  return { commit, date, kind };
+}
+
 const common = (root) => ({
   bundle: true,
   platform: "node",
@@ -196,7 +215,10 @@ async function bundleCjs(root, { kind, outfile, nodeTarget, plugins = [], extern
     // loader for import(), and the bins compile the bundle with vm.Script.
     supported: { "dynamic-import": false },
     // import.meta.url in our ESM sources: the bundle's own location.
-    define: { "import.meta.url": "__gigareelsImportMetaUrl" },
+    define: {
+      "import.meta.url": "__gigareelsImportMetaUrl",
+      __GIGAREELS_BUILD__: JSON.stringify(buildStamp(root, kind === "sea" ? "binary" : "npm")),
+    },
     banner: { js: 'var __gigareelsImportMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
   });
   if (kind === "npm")

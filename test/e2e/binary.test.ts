@@ -6,13 +6,26 @@
  * The binary is built here (scripts/build-binary.mjs --no-build, about 15 s once Node 22 is in
  * build/cache) when it is missing or older than a file under src/ or scripts/.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  createReadStream,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator } from "../../src/lib/emulator/index.js";
 import type { EmulatorHandle } from "../../src/lib/emulator/types.js";
+// @ts-expect-error: a plain .mjs script without types
+import { archiveName, NODE_VERSION } from "../../scripts/build-binary.mjs";
 import { expectNoFullKey, ROOT, type RunOptions, runCli, tempConfigDir } from "../helpers/cli.js";
 
 const target = `${process.platform === "win32" ? "win" : process.platform}-${process.arch}`;
@@ -67,10 +80,22 @@ describe("standalone binary", () => {
     expect(r.stderr).toBe("");
   });
 
-  it("--version goes through oclif and reports the embedded Node 22", async () => {
+  it("--version reports the version, the build's commit and date, the install method and the embedded Node", async () => {
     const r = await runBinary(["--version"]);
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe(`${pkg.name}/${pkg.version} ${target} node-v22.23.2`);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^gigareels ${pkg.version.replace(/\./g, "\\.")} \\(commit [0-9a-f]{12}, built [\\dT:-]+Z\\)\nstandalone binary, ${target}, Node ${NODE_VERSION.replace(/\./g, "\\.")}\n$`,
+      ),
+    );
+    const json = await runBinary(["version", "--json"]);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      version: pkg.version,
+      installMethod: "binary",
+      platform: target,
+      node: NODE_VERSION,
+    });
   });
 
   it("--help lists every command of the manifest", async () => {
@@ -190,4 +215,208 @@ describe.runIf(process.env.GIGAREELS_TEST_KEYRING === "1")("standalone binary an
     const logout = await runBinary(["logout", "--profile", profile], { env });
     expect(logout.code, logout.stderr).toBe(0);
   });
+});
+
+/**
+ * The release archive and SHA256SUMS that `npm run build:binary` writes beside the binary, served
+ * from build/ by a local server laid out as GitHub's release downloads are, installed by
+ * install.sh into an empty prefix, and run from there (no network beyond 127.0.0.1).
+ */
+describe.runIf(process.platform !== "win32")("install.sh from a local release server", () => {
+  const ARCHIVE = join(ROOT, "build", archiveName(target, pkg.version) as string);
+  const requests: string[] = [];
+  let corrupt = false;
+  const server = createServer((req, res) => {
+    requests.push(req.url ?? "");
+    // Only this version's release exists (and it is the latest).
+    const m = /^\/(?:download\/v([^/]+)|latest\/download)\/([\w.-]+)$/.exec(req.url ?? "");
+    if (m?.[1] !== undefined && m[1] !== pkg.version) {
+      res.writeHead(404).end("Not Found");
+      return;
+    }
+    const file = m ? join(ROOT, "build", m[2]!) : "";
+    if (!m || !existsSync(file)) {
+      res.writeHead(404).end("Not Found");
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/octet-stream" });
+    if (corrupt && file.endsWith(".tar.gz")) res.end(Buffer.from("not the archive"));
+    else createReadStream(file).pipe(res);
+  });
+  let base = "";
+  let prefix = "";
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    prefix = mkdtempSync(join(tmpdir(), "gigareels-prefix-"));
+  });
+  afterAll(() => {
+    server.close();
+    rmSync(prefix, { recursive: true, force: true });
+  });
+  // Asynchronous: the server above runs in this process.
+  const install = (args: string[]) =>
+    new Promise<{ status: number | null; stderr: string }>((resolvePromise, reject) => {
+      const child = spawn("sh", [join(ROOT, "install.sh"), ...args], {
+        env: { PATH: "/usr/bin:/bin", HOME: prefix, GIGAREELS_DOWNLOAD_BASE: base },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.setEncoding("utf8").on("data", (d) => {
+        stderr += d;
+      });
+      const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+      child.on("error", reject);
+      child.on("close", (status) => {
+        clearTimeout(timer);
+        resolvePromise({ status, stderr });
+      });
+    });
+
+  it("build:binary wrote the archive (binary, LICENSE, README) and its line in SHA256SUMS", () => {
+    const sums = readFileSync(join(ROOT, "build/SHA256SUMS"), "utf8");
+    const digest = createHash("sha256").update(readFileSync(ARCHIVE)).digest("hex");
+    expect(sums).toContain(`${digest}  ${archiveName(target, pkg.version)}\n`);
+    const listing = execFileSync("tar", ["-tzf", ARCHIVE], { encoding: "utf8" }).trim().split("\n").sort();
+    const folder = archiveName(target, pkg.version).replace(/\.tar\.gz$/, "");
+    expect(listing.filter((f) => !f.endsWith("/"))).toEqual(
+      [`${folder}/LICENSE`, `${folder}/README.md`, `${folder}/bin/gigareels`].sort(),
+    );
+  });
+
+  it("installs --version into an empty --prefix, checked against SHA256SUMS, and `gigareels version` runs from there", async () => {
+    const dir = join(prefix, "pinned");
+    const r = await install(["--version", pkg.version, "--prefix", dir]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`Installed gigareels ${pkg.version} to ${dir}/bin/gigareels`);
+    expect(r.stderr).toContain("is not on your PATH");
+    expect(requests).toContain(`/download/v${pkg.version}/SHA256SUMS`);
+    expect(requests).toContain(`/download/v${pkg.version}/${archiveName(target, pkg.version)}`);
+    expect(readdirSync(join(dir, "bin"))).toEqual(["gigareels"]);
+    const v = await runCli(["version", "--json"], {
+      command: [join(dir, "bin/gigareels")],
+      cwd: emptyBinDir,
+      env: { PATH: emptyBinDir, NODE_OPTIONS: undefined },
+    });
+    expect(v.code, v.stderr).toBe(0);
+    expect(JSON.parse(v.stdout)).toMatchObject({
+      version: pkg.version,
+      installMethod: "binary",
+      node: NODE_VERSION,
+    });
+  });
+
+  it("without --version installs the latest release (its version read from SHA256SUMS), into ~/.local/bin by default", async () => {
+    const r = await install([]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`Installed gigareels ${pkg.version} to ${prefix}/.local/bin/gigareels`);
+    expect(requests).toContain("/latest/download/SHA256SUMS");
+  });
+
+  it("refuses an archive whose checksum does not match, installing nothing", async () => {
+    const dir = join(prefix, "corrupt");
+    corrupt = true;
+    try {
+      const r = await install(["--version", pkg.version, "--prefix", dir]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^install\.sh: checksum mismatch for gigareels_.* \(nothing installed\)$/m);
+      expect(existsSync(join(dir, "bin/gigareels"))).toBe(false);
+    } finally {
+      corrupt = false;
+    }
+  });
+
+  it("an unknown version is one clear line", async () => {
+    const r = await install(["--version", "0.0.0-nope", "--prefix", join(prefix, "nope")]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      `install.sh: cannot download ${base}/download/v0.0.0-nope/SHA256SUMS (is 0.0.0-nope a release?)`,
+    );
+  });
+});
+
+/**
+ * The Windows binary, cross-built here (--allow-missing-native: no keytar, no code cache): Node's
+ * Authenticode signature is removed before injection, so the exe is unsigned but valid (before,
+ * `osslsigncode verify` said "The signature seems corrupted!"), with a correct PE checksum; the
+ * release signs it when a certificate is configured. And a foreign target without that flag fails.
+ */
+const hasOsslsigncode = !spawnSync("osslsigncode", ["--version"]).error;
+describe.runIf(process.platform === "linux" && hasOsslsigncode)("Windows binary built on Linux", () => {
+  const out = mkdtempSync(join(tmpdir(), "gigareels-win-"));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  const build = (args: string[]) =>
+    spawnSync(
+      process.execPath,
+      [join(ROOT, "scripts/build-binary.mjs"), "--no-build", "--out", out, ...args],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+        timeout: 300_000,
+      },
+    );
+
+  it("a foreign target fails loudly without --allow-missing-native", () => {
+    const r = build(["--target", "win-x64"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      "build-binary: win-x64 is not this machine's platform (linux-x64): its binary would have no keytar (OS keychain) and no V8 code cache",
+    );
+    expect(r.stderr).toContain("(--allow-missing-native builds it anyway)");
+    expect(existsSync(join(out, "gigareels-win-x64.exe"))).toBe(false);
+  });
+
+  it("with --allow-missing-native: unsigned but valid (no corrupt signature, right checksum), zipped with SHA256SUMS", () => {
+    const r = build(["--target", "win-x64", "--allow-missing-native"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain("win-x64: removed Node's Authenticode signature");
+    const exe = join(out, "gigareels-win-x64.exe");
+    const verify = spawnSync("osslsigncode", ["verify", "-in", exe], { encoding: "utf8" });
+    const text = verify.stdout + verify.stderr;
+    expect(text).toContain("No signature found");
+    expect(text).not.toMatch(/corrupt/i);
+    expect(text).not.toContain("invalid PE checksum");
+    const zip = archiveName("win-x64", pkg.version) as string;
+    expect(readFileSync(join(out, "SHA256SUMS"), "utf8")).toContain(`  ${zip}\n`);
+    const folder = zip.replace(/\.zip$/, "");
+    const listing = execFileSync("unzip", ["-Z1", join(out, zip)], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .sort();
+    expect(listing).toEqual([`${folder}/LICENSE`, `${folder}/README.md`, `${folder}/bin/gigareels.exe`]);
+  }, 300_000);
+});
+
+/** The Debian package of the binary (scripts/package-deb.mjs, run by the release), read back with dpkg-deb. */
+const hasDpkgDeb = process.platform === "linux" && !spawnSync("dpkg-deb", ["--version"]).error;
+describe.runIf(hasDpkgDeb)("Debian package", () => {
+  const out = mkdtempSync(join(tmpdir(), "gigareels-deb-"));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it("installs /usr/bin/gigareels and the licence; the binary inside runs", async () => {
+    const arch = process.arch === "x64" ? "amd64" : process.arch;
+    const r = spawnSync(
+      process.execPath,
+      [join(ROOT, "scripts/package-deb.mjs"), "--target", target, "--binary", BINARY, "--out", out],
+      { encoding: "utf8", timeout: 300_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const deb = join(out, `gigareels_${pkg.version}_${arch}.deb`);
+    const field = (f: string) => execFileSync("dpkg-deb", ["-f", deb, f], { encoding: "utf8" }).trim();
+    expect(field("Package")).toBe("gigareels");
+    expect(field("Version")).toBe(pkg.version);
+    expect(field("Architecture")).toBe(arch);
+    const contents = execFileSync("dpkg-deb", ["-c", deb], { encoding: "utf8" });
+    expect(contents).toMatch(/^-rwxr-xr-x root\/root .* \.\/usr\/bin\/gigareels$/m);
+    expect(contents).toContain("./usr/share/doc/gigareels/copyright");
+    const root = join(out, "root");
+    execFileSync("dpkg-deb", ["-x", deb, root]);
+    const v = await runCli(["version", "--json"], {
+      command: [join(root, "usr/bin/gigareels")],
+      cwd: emptyBinDir,
+      env: { PATH: emptyBinDir, NODE_OPTIONS: undefined },
+    });
+    expect(v.code, v.stderr).toBe(0);
+    expect(JSON.parse(v.stdout)).toMatchObject({ version: pkg.version, node: NODE_VERSION });
+  }, 300_000);
 });

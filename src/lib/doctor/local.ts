@@ -13,6 +13,7 @@ import { CREDENTIALS_FILE, interpret } from "../credentials/file-store.js";
 import { KeychainFailure, type KeytarLike, keychainAccounts } from "../credentials/keychain.js";
 import { describeKeyProblem, hasSurroundingWhitespace, maskKey } from "../credentials/key-format.js";
 import type { ResolvedKey } from "../credentials/types.js";
+import { type InstallMethod, RELEASES_URL, versionInfo } from "../version/info.js";
 import { type Check, type CheckId, TITLES } from "./types.js";
 
 export function check(
@@ -203,6 +204,34 @@ export async function checkCredentialsFile(env: NodeJS.ProcessEnv): Promise<Chec
   );
 }
 
+const FILE_FALLBACK = "or keep keys in credentials.json: gigareels login --insecure-storage";
+
+/**
+ * keytar could not be loaded. From npm it is an optional dependency that may have failed to
+ * build; a standalone binary carries its own copy, which needs the system's libsecret on Linux
+ * (and is absent only from a binary built with --allow-missing-native, never from a release).
+ */
+export function keychainMissingAdvice(
+  reason: string,
+  method: InstallMethod,
+): { detail: string; fix: string } {
+  if (method === "npm" || method === "source") {
+    return {
+      detail: `Not available: ${reason} (keytar, the optional keychain module, is missing)`,
+      fix: `Reinstall with its optional dependencies (npm install --global @gigareels/sdk --include=optional; on Linux keytar builds against libsecret-1-dev), ${FILE_FALLBACK}`,
+    };
+  }
+  const where = method === "binary" ? "binary" : `${method === "homebrew" ? "Homebrew" : "Debian"} package`;
+  const system =
+    process.platform === "linux"
+      ? "install libsecret and a Secret Service (e.g. sudo apt install libsecret-1-0 gnome-keyring), "
+      : "";
+  return {
+    detail: `Not available: ${reason} (the keychain module inside the ${where} could not load)`,
+    fix: `${system ? system[0]!.toUpperCase() + system.slice(1) : ""}${system ? "u" : "U"}se a release build from ${RELEASES_URL} (one built with --allow-missing-native has no keychain module), ${FILE_FALLBACK}`,
+  };
+}
+
 /**
  * Lists the gigareels items (the child process blanks the secrets) to see whether the
  * keychain answers. A failure only fails the check when the key in use lives there.
@@ -214,6 +243,8 @@ export async function checkKeychain(options: {
   keychainTimeoutMs?: number;
   /** For tests: a keytar stand-in. */
   keytar?: KeytarLike;
+  /** How this copy was installed (default: detected); the advice for a missing keytar depends on it. */
+  installMethod?: InstallMethod;
 }): Promise<Check> {
   const store = options.env.GIGAREELS_CREDENTIAL_STORE?.trim().toLowerCase();
   if (store === "file") return check("keychain", "skip", "Not used: GIGAREELS_CREDENTIAL_STORE=file");
@@ -239,7 +270,7 @@ export async function checkKeychain(options: {
     if (!(err instanceof KeychainFailure)) return failFrom("keychain", err);
     let detail: string;
     let fix: string;
-    const fileFallback = "or keep keys in credentials.json: gigareels login --insecure-storage";
+    const fileFallback = FILE_FALLBACK;
     if (err.kind === "timeout") {
       detail = `Did not answer (${err.reason}): the keyring may be locked and waiting for a password, or D-Bus is stuck`;
       fix = `Unlock the keyring (log in to the desktop session), ${fileFallback}`;
@@ -252,8 +283,10 @@ export async function checkKeychain(options: {
       detail = `The keychain module crashed (${err.reason}): the keyring is probably locked and could not ask for its password`;
       fix = `Unlock it (your desktop's keyring app, or log in to the desktop session), ${fileFallback}`;
     } else if (err.kind === "missing") {
-      detail = `Not available: ${err.reason} (keytar, the optional keychain module, is missing)`;
-      fix = `Reinstall gigareels with its optional dependencies, ${fileFallback}`;
+      ({ detail, fix } = keychainMissingAdvice(
+        err.reason,
+        options.installMethod ?? versionInfo().installMethod,
+      ));
     } else {
       detail = `Not available (${err.reason})`;
       fix = `Start a Secret Service (e.g. gnome-keyring) in this session, ${fileFallback}`;

@@ -13,6 +13,8 @@
  * Everything after that — flag parsing, `--version`, help, hooks, errors — is oclif's own `run`.
  */
 import { type Command, Config, Errors, flush, handle, type Interfaces, Plugin, run } from "@oclif/core";
+import { prepareUpdateNotice, runUpdateCheck } from "../../update/notifier.js";
+import { formatVersion, versionInfo } from "../../version/info.js";
 
 export type CommandLoader = () => Promise<unknown>;
 export type HookLoader = () => Promise<unknown>;
@@ -164,11 +166,36 @@ function exitWhenTheReaderHasGone(): void {
 }
 
 export async function launch(options: LaunchOptions): Promise<void> {
+  // The update notifier's background check (src/lib/update/notifier.ts): not a command.
+  if (process.env.GIGAREELS_UPDATE_CHECK_CHILD === "1") return runUpdateCheck();
   exitWhenTheReaderHasGone();
+  const argv = options.argv ?? process.argv.slice(2);
+  const info = versionInfo();
+  const notice = prepareUpdateNotice({
+    env: process.env,
+    argv,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    current: info.version,
+    method: info.installMethod,
+  });
+  try {
+    // --version and -v print what `gigareels version` prints, without loading oclif's config.
+    if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+      process.stdout.write(`${formatVersion(info)}\n`);
+    } else {
+      await runOclif(options, argv);
+    }
+  } finally {
+    if (notice) process.stderr.write(`\n${notice}\n`);
+  }
+}
+
+async function runOclif(options: LaunchOptions, argv: string[]): Promise<void> {
   try {
     if (options.hooks && Object.keys(options.hooks).length > 0) installBundledHooks(options.hooks);
     const plugin = await loadRootPlugin(options);
-    await run(options.argv ?? process.argv.slice(2), {
+    await run(argv, {
       root: options.root,
       pjson: plugin.pjson,
       plugins: new Map([[plugin.name, plugin]]),
