@@ -77,7 +77,7 @@ if [ "$os" = darwin ] && [ "$arch" = x64 ] && [ "$(sysctl -n sysctl.proc_transla
 fi
 
 if command -v curl >/dev/null 2>&1; then
-  fetch() { curl -fsSL --retry 2 -o "$2" "$1"; }
+  fetch() { curl -fsL --retry 2 -o "$2" "$1"; }
 elif command -v wget >/dev/null 2>&1; then
   fetch() { wget -q -O "$2" "$1"; }
 else
