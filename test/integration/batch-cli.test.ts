@@ -9,6 +9,8 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.js";
+import { api, SAMPLE_BODIES, withEmulator } from "../helpers/emulator.js";
 import { ndjson, useRenderCli } from "../helpers/render-cli.js";
 import { hasScript, inTerminal } from "../helpers/terminal.js";
 
@@ -58,11 +60,7 @@ describe("gigareels render batch", () => {
       .map((q) => JSON.parse(q.body!));
     expect(bodies.map((b) => b.prompt)).toContain('Lesson 2: "quotes",\nand a line break');
     expect(bodies[0]).toMatchObject({ type: "educational-brainrot", characterPack: "rick-and-morty" });
-    // Waits are announced, and when it goes on; the table lists every line.
-    expect(r.stderr).toMatch(
-      /Waiting: this minute's renders are spent \(10 per minute\); going on at \d\d:\d\d:\d\d UTC/,
-    );
-    expect(r.stderr).toMatch(/Going on/);
+    // The table lists every line.
     expect(r.stdout).toMatch(/^LINE\s+STATUS\s+RENDER\s+OUTPUT/);
     expect(r.stdout).toMatch(/30 lines: 30 done, 0 failed, 0 unfinished/);
     expect(existsSync(`${input}.state.json`)).toBe(true);
@@ -141,20 +139,27 @@ describe("gigareels render batch", () => {
   }, 60_000);
 
   it("two batches of one key at once share the budget: 0 429s, every line rendered once", async () => {
-    const a = csv(14, "a.csv");
-    const b = csv(14, "b.csv");
-    const [ra, rb] = await Promise.all([
-      cli(["render", "batch", a, "--output-dir", join(config.dir, "a")]),
-      cli(["render", "batch", b, "--output-dir", join(config.dir, "b")]),
-    ]);
-    expect(ra.code, ra.stderr).toBe(0);
-    expect(rb.code, rb.stderr).toBe(0);
-    expect(refused()).toBe(0);
-    expect(mine()).toHaveLength(28);
-    // Together they went past one window's limit, so at least one of them waited for the other's share.
-    expect(ra.stderr + rb.stderr).toMatch(/Waiting: this minute's renders are spent/);
-    expect(videos(join(config.dir, "a"))).toHaveLength(14);
-    expect(videos(join(config.dir, "b"))).toHaveLength(14);
+    // A 6 s minute: both start within one window. Alone, each would send its 9 lines at once
+    // (18 in one window of 10: 429s); sharing, 9 go and the rest wait for the reset.
+    await withEmulator({ rateLimitMinuteMs: 6_000, renderDurationMs: 200 }, async (emu) => {
+      const run = (file: string, out: string) =>
+        runCli(
+          ["render", "batch", csv(9, file), "--output-dir", join(config.dir, out), "--base-url", emu.url],
+          {
+            env: { GIGAREELS_CONFIG_DIR: config.dir, GIGAREELS_API_KEY: emu.keys[0] },
+            timeoutMs: 60_000,
+          },
+        );
+      const [ra, rb] = await Promise.all([run("a.csv", "a"), run("b.csv", "b")]);
+      expect(ra.code, ra.stderr).toBe(0);
+      expect(rb.code, rb.stderr).toBe(0);
+      expect(emu.requests.filter((q) => q.status === 429)).toHaveLength(0);
+      expect(emu.renders()).toHaveLength(18);
+      expect(new Set(emu.renders().map((x) => x.idempotencyKey)).size).toBe(18);
+      expect(ra.stderr + rb.stderr).toMatch(/^Waiting: this minute's renders are spent/m);
+      expect(videos(join(config.dir, "a"))).toHaveLength(9);
+      expect(videos(join(config.dir, "b"))).toHaveLength(9);
+    });
   }, 90_000);
 
   it("--json: one NDJSON event a line per change, the summary last; text and split lines from JSONL", async () => {
@@ -264,4 +269,25 @@ describe("gigareels render batch", () => {
     },
     60_000,
   );
+
+  it("a spent window is announced with the time it goes on, then it goes on", async () => {
+    await withEmulator({ rateLimitMinuteMs: 6_000, renderDurationMs: 200 }, async (emu) => {
+      // Another client of the key spends 9 of this window's 10 renders just before.
+      for (let i = 0; i < 9; i++)
+        expect((await api(emu, "/api/render", { json: SAMPLE_BODIES["/api/render"] })).status).toBe(200);
+      const input = csv(3);
+      const r = await runCli(["render", "batch", input, "--base-url", emu.url], {
+        env: { GIGAREELS_CONFIG_DIR: config.dir, GIGAREELS_API_KEY: emu.keys[0] },
+        timeoutMs: 30_000,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(
+        /^Waiting: this minute's renders are spent \(10 per minute\); going on at \d\d:\d\d:\d\d UTC$/m,
+      );
+      expect(r.stderr).toMatch(/^Going on: the minute's renders are available again$/m);
+      expect(r.stderr.indexOf("Going on")).toBeGreaterThan(r.stderr.indexOf("Waiting"));
+      expect(emu.requests.filter((q) => q.status === 429)).toHaveLength(0);
+      expect(emu.renders()).toHaveLength(12);
+    });
+  }, 60_000);
 });

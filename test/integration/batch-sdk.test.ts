@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GigaReels } from "../../src/lib/sdk/client.js";
 import type { BatchEvent, BatchItem } from "../../src/lib/sdk/batch/index.js";
 import { BatchChangedError, BatchState } from "../../src/lib/sdk/batch/index.js";
-import { withEmulator } from "../helpers/emulator.js";
+import { api, SAMPLE_BODIES, withEmulator } from "../helpers/emulator.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -57,7 +57,6 @@ describe("client.renders.batch", () => {
       expect(summary.counts).toMatchObject({ total: 25, done: 25, failed: 0, queued: 0, rendering: 0 });
       expect(emu.requests.filter((r) => r.status === 429)).toHaveLength(0);
       expect(emu.renders()).toHaveLength(25);
-      expect(events.some((e) => e.type === "waiting" && e.window === "minute")).toBe(true);
       for (let i = 1; i <= 25; i++) expect((await stat(join(dir, `${i}.mp4`))).size).toBe(16_384);
       const state = JSON.parse(await readFile(join(dir, "batch.state.json"), "utf8"));
       expect(Object.values(state.lines).every((l) => (l as { status: string }).status === "saved")).toBe(
@@ -135,6 +134,30 @@ describe("client.renders.batch", () => {
         line: 2,
         error: { code: "render_failed", message: expect.stringContaining("no such character") },
       });
+    });
+  }, 30_000);
+
+  it("a spent window: says until when it waits, then goes on (no 429)", async () => {
+    await withEmulator({ ...EMU, rateLimitMinuteMs: 3_000 }, async (emu) => {
+      // Another client of the key spends 9 of this window's 10 renders first.
+      for (let i = 0; i < 9; i++)
+        expect((await api(emu, "/api/render", { json: SAMPLE_BODIES["/api/render"] })).status).toBe(200);
+      const client = new GigaReels({
+        apiKey: emu.keys[0],
+        baseUrl: emu.url,
+        env: { GIGAREELS_CONFIG_DIR: dir },
+      });
+      const events = await collect(client.renders.batch(items(3)));
+      const waiting = events.find((e) => e.type === "waiting");
+      expect(waiting).toMatchObject({ window: "minute", limit: 10 });
+      const goingOn = events.findIndex((e) => e.type === "going-on");
+      expect(goingOn).toBeGreaterThan(events.indexOf(waiting!));
+      expect(events[goingOn + 1]).toMatchObject({ type: "submitted" });
+      expect(Date.parse(events[goingOn]!.time)).toBeGreaterThanOrEqual(
+        Date.parse((waiting as { until: string }).until) - 5,
+      );
+      expect(emu.requests.filter((r) => r.status === 429)).toHaveLength(0);
+      expect(events.at(-1)!.counts).toMatchObject({ done: 3 });
     });
   }, 30_000);
 });
