@@ -85,15 +85,58 @@ export class ConfigDirNotAFolderError extends CredentialsError {
 /** credentials.json (or its folder) exists but cannot be read or written. */
 export class CredentialsUnreadableError extends CredentialsError {
   constructor(path: string, reason: string, action: "read" | "write" = "read") {
+    const disk = DISK_PROBLEMS[reason];
     super(
       action === "read" ? "credentials_unreadable" : "credentials_unwritable",
-      `Cannot ${action} ${path} (${reason}). Make it yours and private (chown "$USER" ${path} && chmod 600 ${path}), or set GIGAREELS_CONFIG_DIR to another folder.`,
-      [`chown "$USER" ${path} && chmod 600 ${path}`, "set GIGAREELS_CONFIG_DIR to another folder"],
+      disk
+        ? `Cannot ${action} ${path}: ${disk.what} (${reason}). ${disk.fixes.join(", or ")}.`
+        : `Cannot ${action} ${path} (${reason}). Make it yours and private (chown "$USER" ${path} && chmod 600 ${path}), or set GIGAREELS_CONFIG_DIR to another folder.`,
+      disk
+        ? disk.fixes.map((f, i) => (i === 0 ? f : f.charAt(0).toLowerCase() + f.slice(1)))
+        : [`chown "$USER" ${path} && chmod 600 ${path}`, "set GIGAREELS_CONFIG_DIR to another folder"],
       path,
     );
     this.name = "CredentialsUnreadableError";
   }
 }
+
+/** Errors of the disk rather than of the file's owner or mode, and their fixes. */
+const DISK_PROBLEMS: Record<string, { what: string; fixes: string[] }> = {
+  ENOSPC: {
+    what: "the disk is full",
+    fixes: [
+      "Free some space on that disk and run the command again",
+      "set GIGAREELS_CONFIG_DIR to a folder on another disk",
+    ],
+  },
+  EDQUOT: {
+    what: "your disk quota is used up",
+    fixes: [
+      "Delete some of your files (or ask for a larger quota) and run the command again",
+      "set GIGAREELS_CONFIG_DIR to a folder on another disk",
+    ],
+  },
+  EROFS: {
+    what: "the file system is read-only",
+    fixes: [
+      "Set GIGAREELS_CONFIG_DIR to a writable folder",
+      "pass the key in GIGAREELS_API_KEY instead of storing it",
+    ],
+  },
+};
+
+/** The error codes that CredentialsUnreadableError words for people (the rest show as they are). */
+export const FS_ERROR_CODES = new Set([
+  "ENOSPC",
+  "EDQUOT",
+  "EROFS",
+  "EACCES",
+  "EPERM",
+  "ENOTDIR",
+  "EISDIR",
+  "ELOOP",
+  "EIO",
+]);
 
 /** A file-system error code in words, the code kept for searching: "there is no such file (ENOENT)". */
 export function describeFsError(code: string): string {

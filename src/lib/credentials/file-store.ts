@@ -58,14 +58,22 @@
  */
 import { copyFile, chmod, lstat, readFile, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { configDir, ensurePrivateDir, withFileLock, writeFileAtomic } from "../fs/index.js";
+import {
+  configDir,
+  ensurePrivateDir,
+  removeStaleTempFiles,
+  withFileLock,
+  writeFileAtomic,
+} from "../fs/index.js";
 import {
   ConfigDirNotAFolderError,
   CredentialsCorruptError,
+  CredentialsError,
   CredentialsNotAFileError,
   CredentialsSymlinkError,
   CredentialsUnreadableError,
   CredentialsUnsupportedVersionError,
+  FS_ERROR_CODES,
 } from "./errors.js";
 import { keyLast4, normalizeKey } from "./key-format.js";
 import type { CredentialsFileV2, ProfileRecord } from "./types.js";
@@ -327,9 +335,33 @@ export async function mutateCredentialsFile<T>(
     if (file) throw new ConfigDirNotAFolderError(dir, file);
     throw new CredentialsUnreadableError(dir, errText(err), "write");
   }
+  try {
+    return await lockedMutation(path, options, fn);
+  } catch (err) {
+    // A full or read-only disk while taking the lock or keeping a corrupt file aside: one line
+    // naming the file and the fix, not a raw ENOSPC.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!(err instanceof CredentialsError) && code && FS_ERROR_CODES.has(code)) {
+      throw new CredentialsUnreadableError(path, code, "write");
+    }
+    throw err;
+  }
+}
+
+async function lockedMutation<T>(
+  path: string,
+  options: MutateOptions,
+  fn: (
+    data: CredentialsFileV2,
+    ctx: MutateContext,
+  ) => { next: CredentialsFileV2 | null | undefined; result: T },
+): Promise<T> {
   return withFileLock(
     `${path}.lock`,
     async () => {
+      // Temporary copies left by a write that was killed may hold keys: every writer (and
+      // logout) removes them.
+      await removeStaleTempFiles(path);
       const loaded = await loadCredentialsFile(options);
       const ctx: MutateContext = { path, existed: loaded.state !== "missing" };
       let data: CredentialsFileV2;

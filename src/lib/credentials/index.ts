@@ -304,9 +304,13 @@ export async function saveCredentials(
   const explicit = explicitStore(options, input.store);
   let location: KeyLocation = explicit ?? "keychain";
   let fallbackWarning: string | undefined;
+  /** The keychain item before this save: a string, null for none, undefined when unknown. */
+  let keychainBefore: string | null | undefined;
 
   if (location === "keychain") {
     try {
+      // Kept to put it back should the file write fail (the new value replaces it in place).
+      keychainBefore = await keychainGet(profile, options).catch(() => undefined);
       await keychainSet(profile, key, options);
     } catch (err) {
       if (!(err instanceof KeychainFailure)) throw err;
@@ -327,16 +331,26 @@ export async function saveCredentials(
     ...(input.obtainedBy !== undefined ? { obtainedBy: input.obtainedBy } : {}),
   };
 
-  const { previous, activeProfile } = await mutateCredentialsFile(
-    { ...options, onCorrupt: "replace", lockTimeoutMs: options.lockTimeoutMs },
-    (data) => {
-      const prev = data.profiles[profile];
-      const hadActive = data.profiles[data.activeProfile] !== undefined;
-      data.profiles[profile] = record;
-      if (input.activate ?? !hadActive) data.activeProfile = profile;
-      return { next: data, result: { previous: prev, activeProfile: data.activeProfile } };
-    },
-  );
+  // New value first, old one removed after: the keychain item is written above, the file
+  // here; when the file write fails the keychain gets its previous item back, so what was
+  // stored before stays readable (a file entry whose key lives in the keychain included).
+  let written: { previous: ProfileRecord | undefined; activeProfile: string };
+  try {
+    written = await mutateCredentialsFile(
+      { ...options, onCorrupt: "replace", lockTimeoutMs: options.lockTimeoutMs },
+      (data) => {
+        const prev = data.profiles[profile];
+        const hadActive = data.profiles[data.activeProfile] !== undefined;
+        data.profiles[profile] = record;
+        if (input.activate ?? !hadActive) data.activeProfile = profile;
+        return { next: data, result: { previous: prev, activeProfile: data.activeProfile } };
+      },
+    );
+  } catch (err) {
+    if (location === "keychain") await restoreKeychain(profile, keychainBefore, options);
+    throw err;
+  }
+  const { previous, activeProfile } = written;
   if (fallbackWarning) options.onWarning?.(fallbackWarning);
 
   // The key moved from the keychain to the file: remove the stale keychain item (best effort).
@@ -353,6 +367,25 @@ export async function saveCredentials(
   const result: SaveResult = { location, profile, activeProfile, path };
   if (fallbackWarning) result.fallbackWarning = fallbackWarning;
   return result;
+}
+
+/** Puts the keychain item of `profile` back as it was before a save whose file write failed. */
+async function restoreKeychain(
+  profile: string,
+  before: string | null | undefined,
+  options: CredentialStoreOptions,
+): Promise<void> {
+  try {
+    if (before === null) await keychainDelete(profile, options);
+    else if (before !== undefined) await keychainSet(profile, before, options);
+    else throw new KeychainFailure("its previous value could not be read", "error");
+  } catch (err) {
+    const why = err instanceof KeychainFailure ? err.reason : (err as Error).message;
+    warn(
+      options,
+      `The ${keychainOrigin(profile)} now holds the new key but credentials.json could not be updated, and the previous item could not be put back (${why}); run \`gigareels login${profile === DEFAULT_PROFILE ? "" : ` --profile ${profile}`}\` again.`,
+    );
+  }
 }
 
 /**

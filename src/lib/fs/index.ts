@@ -15,7 +15,7 @@
  *   });
  */
 import { constants as fsc } from "node:fs";
-import { chmod, lstat, mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { chmod, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { homedir, hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { LockTimeoutError } from "./errors.js";
@@ -93,6 +93,40 @@ export async function writeFileAtomic(
   }
 }
 
+/**
+ * Removes the temporary files that earlier writeFileAtomic calls on `path` left behind (a
+ * process killed between create and rename): `.<name>.<pid>.<hex>.tmp` of a process that is
+ * gone, or older than a minute. Call it under the lock that serialises the writers of `path`.
+ * They may hold secrets (a credentials file), so they do not stay. Returns the removed paths.
+ */
+export async function removeStaleTempFiles(path: string): Promise<string[]> {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    const file = join(dir, name);
+    try {
+      const st = await lstat(file);
+      const old = Date.now() - st.mtimeMs > 60_000;
+      if (!st.isFile() || (pid !== process.pid && pidAlive(pid) && !old)) continue;
+      if (pid === process.pid && !old) continue;
+      await unlink(file);
+      removed.push(file);
+    } catch {}
+  }
+  return removed;
+}
+
 async function fsyncDir(dir: string): Promise<void> {
   if (process.platform === "win32") return;
   let fh: import("node:fs/promises").FileHandle | undefined;
@@ -150,8 +184,10 @@ interface LockInfo {
 /**
  * Runs `fn` while holding an inter-process lock on `lockPath` (a file created with
  * O_CREAT|O_EXCL holding {pid, host, token, at}). Waits with short jittered sleeps while
- * another process holds it. A lock is taken over when its holder (same host) is dead, or
- * when it is older than `staleMs`. The lock file is removed afterwards, only if it is
+ * another process holds it. A lock is taken over at once when its holder (same host) is
+ * dead, after 1 s when it is empty or unreadable (a writer that failed or died between create
+ * and write), and when it is older than `staleMs`. A lock this call could not write (a full
+ * disk) is removed before the error is thrown. The lock file is removed afterwards, only if it is
  * still ours. Not re-entrant: do not nest two withFileLock calls on the same path.
  * The folder of `lockPath` must exist.
  */
@@ -181,9 +217,14 @@ async function acquireLock(lockPath: string, options: FileLockOptions): Promise<
       try {
         info.at = Date.now();
         await fh.writeFile(JSON.stringify(info));
-      } finally {
-        await fh.close();
+      } catch (err) {
+        // A full disk (ENOSPC, EDQUOT) fails the write after the create: an empty lock file
+        // left behind would block every later writer, so it goes with the error.
+        await fh.close().catch(() => {});
+        await unlink(lockPath).catch(() => {});
+        throw err;
       }
+      await fh.close();
       return token;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
@@ -224,10 +265,15 @@ async function isStale(lockPath: string, staleMs: number): Promise<boolean> {
     return false; // gone: the next attempt will take it
   }
   const info = await readLockInfo(lockPath);
-  if (info && info.host === hostname() && !pidAlive(info.pid)) return true;
-  // An empty/half-written lock file (holder between create and write) is only stale by age.
-  return Date.now() - mtime > staleMs;
+  // Its holder is dead (same machine): taken over at once.
+  if (info) return (info.host === hostname() && !pidAlive(info.pid)) || Date.now() - mtime > staleMs;
+  // An empty or unreadable lock file: a holder between create and write (microseconds), or one
+  // that failed to write it (a full disk) or died there. Stale after a short grace.
+  return Date.now() - mtime > Math.min(staleMs, UNWRITTEN_LOCK_GRACE_MS);
 }
+
+/** How long an empty lock file is taken for a holder about to write it. */
+const UNWRITTEN_LOCK_GRACE_MS = 1_000;
 
 /**
  * Removes a stale lock. Breakers serialise on a second lock file (`<lock>.break`, held for
