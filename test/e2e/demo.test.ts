@@ -48,7 +48,8 @@ describe("npm run demo", () => {
     // the private config folder (key, credentials) is gone; the emulator was stopped
     expect(existsSync(stored![1]!)).toBe(false);
     expect(r.stderr).toMatch(/Render rnd_\w+: done/);
-    expect(r.stdout).toContain(`Saved ${out} (`);
+    expect(r.stderr).toContain(`Saved ${out} (`);
+    expect(r.stdout).toContain(`\n${out}\n`); // piped: render --wait --output prints the path alone
     const url = /Emulator listening on (\S+)/.exec(r.stderr)![1]!;
     await expect(fetch(url)).rejects.toThrow();
     expectNoFullKey(r.stdout + r.stderr);

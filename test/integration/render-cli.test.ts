@@ -4,7 +4,7 @@
  * sent), the bodies sent, --body FILE and stdin, idempotency across a connection reset and a
  * re-run, a 429 burst waited out, outages, HTML answers, a failed render, --timeout, --json.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ndjson, useRenderCli } from "../helpers/render-cli.js";
@@ -206,9 +206,27 @@ describe("render: what is sent", () => {
     const created = emulator().renders().at(-1)!;
     const sentKey = renderPosts().at(-1)!.headers["idempotency-key"];
     expect(sentKey).toMatch(/^[0-9a-f-]{36}$/);
-    expect(r.stdout).toBe(
+    // stdout is a pipe here: the render id alone on stdout (ID=$(gigareels render ...)), the rest on stderr.
+    expect(r.stdout).toBe(`${created.id}\n`);
+    expect(r.stderr).toBe(
       `Submitted render ${created.id} (Idempotency-Key: ${sentKey})\nFollow it with: gigareels watch ${created.id} --base-url ${emulator().url}\n`,
     );
+  });
+
+  it("piped: --wait --output F prints the saved path alone on stdout; --wait alone the video URL", async () => {
+    const out = join(config.dir, `piped-${Date.now()}.mp4`);
+    const saved = await cli(["render", "Explain black holes", "--wait", "--output", out]);
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(saved.stdout).toBe(`${out}\n`);
+    const id = emulator().renders().at(-1)!.id;
+    expect(saved.stderr).toContain(`Submitted render ${id} (`);
+    expect(saved.stderr).toContain(`Saved ${out} (`);
+    expect(existsSync(out)).toBe(true);
+    const waited = await cli(["render", "Explain black holes", "--wait"]);
+    expect(waited.code, waited.stderr).toBe(0);
+    const id2 = emulator().renders().at(-1)!.id;
+    expect(waited.stdout).toBe(`${emulator().url}/files/${id2}.mp4\n`);
+    expect(waited.stderr).toContain(`Render ${id2} is done: ${emulator().url}/files/${id2}.mp4`);
   });
 
   it("--prompt, --type and the packs as given; --json gives one document", async () => {

@@ -89,8 +89,10 @@ describe("gigareels watch", () => {
     emulator().setRenderDurationMs(300);
     const r = await cli(["watch", id]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe(`Render ${id} is done: ${emulator().url}/files/${id}.mp4\n`);
+    // stdout is a pipe: the video's URL alone; the sentence goes to stderr with the progress.
+    expect(r.stdout).toBe(`${emulator().url}/files/${id}.mp4\n`);
     const lines = r.stderr.trim().split("\n");
+    expect(lines.pop()).toBe(`Render ${id} is done: ${emulator().url}/files/${id}.mp4`);
     for (const l of lines)
       expect(l).toMatch(new RegExp(`^Render ${id}: (queued|rendering \\d+%|done) \\(\\d+s\\)$`));
     expect(lines.at(-1)).toMatch(new RegExp(`^Render ${id}: done`));
@@ -245,7 +247,8 @@ describe("gigareels watch", () => {
     expect(readFileSync(out, "utf8")).toBe("old");
     const forced = await cli(["watch", id, "--output", out, "--force"]);
     expect(forced.code, forced.stderr).toBe(0);
-    expect(forced.stdout).toBe(`Saved ${out} (1.0 MB)\n`);
+    expect(forced.stdout).toBe(`${out}\n`);
+    expect(forced.stderr).toMatch(new RegExp(`^Saved ${out} \\(1\\.0 Mi?B\\)$`, "m"));
     expect(statSync(out).size).toBe(SIZE);
   });
 

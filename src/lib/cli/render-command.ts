@@ -19,7 +19,7 @@ import {
   followRender,
   resumeCommand,
 } from "./follow.js";
-import { jsonText, writeOut } from "./output.js";
+import { isTerminal, jsonText, stderrLine, writeOut } from "./output.js";
 import { createPresenter, formatBytes, presenterKind } from "./progress.js";
 import {
   bodySubmission,
@@ -122,6 +122,27 @@ export abstract class FollowCommand extends BaseCommand {
     return this.streaming ? undefined : result;
   }
 
+  /**
+   * Prints a result. In a terminal (or under --json, where this.log is silent) it is the line
+   * for people; when stdout is a pipe or a file, stdout gets `bare` alone (the render id, the
+   * saved path, the video URL: what `ID=$(gigareels render ...)` wants) and the line goes to
+   * stderr, as gh prints only the URL when its stdout is not a terminal.
+   */
+  protected result(line: string, bare: string): void {
+    if (this.jsonEnabled() || isTerminal(process.stdout)) {
+      this.log(line);
+      return;
+    }
+    stderrLine(line);
+    writeOut(`${bare}\n`);
+  }
+
+  /** A note that is not the result: stdout in a terminal, stderr when stdout is piped. */
+  protected note(line: string): void {
+    if (this.jsonEnabled() || isTerminal(process.stdout)) this.log(line);
+    else stderrLine(line);
+  }
+
   /** The SDK client (and its HTTP stack) is loaded only once the input has been checked. */
   protected async client(flags: ApiFlags): Promise<GigaReels> {
     const { apiClient } = await import("./client.js");
@@ -161,9 +182,15 @@ export abstract class FollowCommand extends BaseCommand {
       });
       presenter.stop();
       if (result.download) {
-        this.log(`Saved ${result.download.path} (${formatBytes(result.download.bytes)})`);
+        this.result(
+          `Saved ${result.download.path} (${formatBytes(result.download.bytes)})`,
+          result.download.path,
+        );
       } else {
-        this.log(`Render ${renderId} is done: ${result.outputFile ?? "(no output URL given)"}`);
+        this.result(
+          `Render ${renderId} is done: ${result.outputFile ?? "(no output URL given)"}`,
+          result.outputFile ?? "",
+        );
       }
       if (flags.open) await this.openVideo(result.download?.path ?? result.outputFile);
       return result;
@@ -205,9 +232,15 @@ export abstract class FollowCommand extends BaseCommand {
       submittedAt: new Date(submittedAt).toISOString(),
       followCommand: resumeCommand(created.renderId, { ...flags, output }),
     };
-    this.log(`Submitted render ${submitted.renderId} (Idempotency-Key: ${submitted.idempotencyKey})`);
-    this.log(`Follow it with: ${submitted.followCommand}`);
-    if (!following) return submitted;
+    const said = `Submitted render ${submitted.renderId} (Idempotency-Key: ${submitted.idempotencyKey})`;
+    if (!following) {
+      this.result(said, submitted.renderId);
+      this.note(`Follow it with: ${submitted.followCommand}`);
+      return submitted;
+    }
+    // Followed: the result is the video (its path or URL), printed at the end.
+    this.note(said);
+    this.note(`Follow it with: ${submitted.followCommand}`);
     const first: FollowEvent = {
       type: "submitted",
       time: submitted.submittedAt,
