@@ -1,7 +1,8 @@
 /**
  * The base of every command: `--json`, the exit-code table, one-line errors (stack traces
- * only with DEBUG), and an AbortSignal that fires on Ctrl-C. The only oclif-aware code
- * outside `src/commands`.
+ * only with DEBUG), and an AbortSignal that fires on Ctrl-C or SIGTERM (the same clean stop:
+ * the resume line, partial files kept; exit 130, or 143 for SIGTERM as a shell reports a
+ * process killed by it). The only oclif-aware code outside `src/commands`.
  */
 import { format } from "node:util";
 import { Command } from "@oclif/core";
@@ -18,15 +19,19 @@ export abstract class BaseCommand extends Command {
 
   private readonly abortController = new AbortController();
   private sigintCount = 0;
-  private readonly onSigint = () => {
+  /** The exit code of the stop signal received first: 130 (SIGINT) or 143 (SIGTERM). */
+  private stopExit: number | undefined;
+  private readonly onSignal = (signal: NodeJS.Signals) => {
     this.sigintCount++;
-    if (this.sigintCount > 1) process.exit(ExitCode.INTERRUPTED);
+    this.stopExit ??= signal === "SIGTERM" ? ExitCode.TERMINATED : ExitCode.INTERRUPTED;
+    if (this.sigintCount > 1) process.exit(this.stopExit);
     this.abortController.abort(new AbortedError("Interrupted"));
     // A command that does not listen to the signal still ends promptly.
-    setTimeout(() => process.exit(ExitCode.INTERRUPTED), 3000).unref();
+    const exit = this.stopExit;
+    setTimeout(() => process.exit(exit), 3000).unref();
   };
 
-  /** Fires on Ctrl-C: pass it to every request, sleep and prompt. */
+  /** Fires on Ctrl-C or SIGTERM: pass it to every request, sleep and prompt. */
   protected get signal(): AbortSignal {
     return this.abortController.signal;
   }
@@ -42,13 +47,17 @@ export abstract class BaseCommand extends Command {
 
   override async init(): Promise<void> {
     await super.init();
-    process.on("SIGINT", this.onSigint);
+    process.on("SIGINT", this.onSignal);
+    process.on("SIGTERM", this.onSignal);
   }
 
   override async finally(err: Error | undefined): Promise<void> {
     // Once interrupted, the handler stays until the process exits: a second Ctrl-C during the
-    // clean-up still exits 130 instead of killing the process by signal.
-    if (this.sigintCount === 0) process.off("SIGINT", this.onSigint);
+    // clean-up still exits 130 (143) instead of killing the process by signal.
+    if (this.sigintCount === 0) {
+      process.off("SIGINT", this.onSignal);
+      process.off("SIGTERM", this.onSignal);
+    }
     await super.finally(err);
   }
 
@@ -97,7 +106,11 @@ export abstract class BaseCommand extends Command {
     if (Array.isArray(args) && /^Missing \d+ required args?\b/.test(err.message)) {
       err.message = missingArgsMessage(args, err.message);
     }
-    process.exitCode = renderError(err, this.jsonEnabled() ? (doc) => this.logJson(doc) : undefined);
+    process.exitCode = renderError(
+      err,
+      this.jsonEnabled() ? (doc) => this.logJson(doc) : undefined,
+      this.stopExit,
+    );
   }
 }
 
@@ -130,11 +143,14 @@ export function renderError(
   thrown: Error & { suggestions?: string[] },
   /** Under --json, how the error document is written (a command's own logJson: NDJSON commands keep it on one line). */
   writeJson?: (doc: JsonErrorDocument) => void,
+  /** The exit code of the signal that stopped the command (143 for SIGTERM), for an interruption. */
+  stopExit?: number,
 ): number {
   // Anything that is neither ours nor oclif's is a bug: said so, with how to report it.
   const err: Error & { suggestions?: string[] } =
     thrown instanceof GigaReelsError || isExpectedError(thrown) ? thrown : BugError.from(thrown);
-  const exitCode = exitCodeFor(err);
+  const code = exitCodeFor(err);
+  const exitCode = code === ExitCode.INTERRUPTED && stopExit !== undefined ? stopExit : code;
   const suggestions = Array.isArray(err.suggestions) ? err.suggestions : [];
   if (writeJson) {
     writeJson({

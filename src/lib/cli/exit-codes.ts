@@ -12,6 +12,8 @@ export const ExitCode = {
   RENDER_FAILED: 6,
   TIMEOUT: 7,
   INTERRUPTED: 130,
+  /** SIGTERM: the same clean stop as Ctrl-C, reported as a shell reports a process it ended (128 + 15). */
+  TERMINATED: 143,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

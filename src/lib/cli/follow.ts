@@ -12,6 +12,7 @@ import type { DownloadOutcome } from "../sdk/download/client.js";
 import { AbortedError, DeadlineExceededError, MalformedResponseError } from "../sdk/errors.js";
 import type { RenderStatus } from "../sdk/types.js";
 import type { WaitEvent } from "../sdk/wait.js";
+import { formatMs } from "../sdk/backoff.js";
 import { formatDuration } from "./duration.js";
 import { shellQuote } from "./output.js";
 import { UsageError } from "./usage-error.js";
@@ -99,6 +100,8 @@ export interface FollowOptions {
   submittedAt?: number;
   /** Overall limit, waiting and downloading (DeadlineExceededError, exit 7). */
   timeoutMs?: number;
+  /** The whole command's --timeout when `timeoutMs` is what is left of it (render --wait): messages name it. */
+  limitMs?: number;
   maxOutageMs?: number;
   /** Download the video when done; `idleTimeoutMs`: retry a transfer that received nothing this long. */
   output?: { path: string; force: boolean; idleTimeoutMs?: number };
@@ -293,6 +296,9 @@ export async function followRender(
     });
   } catch (err) {
     const code = (err as { code?: string }).code;
+    if (code === "deadline_exceeded" && options.limitMs !== undefined)
+      (err as Error).message =
+        `Render ${renderId} did not finish within ${formatMs(options.limitMs)}; it may still be running`;
     if (code === "aborted" || code === "deadline_exceeded" || code === "outage")
       throw withResume(err as Error, resume);
     if (code === "not_found") throw renderNotFound(err as Error, renderId);
@@ -356,7 +362,7 @@ export async function followRender(
     const code = (err as { code?: string }).code;
     if (timedOut)
       throw new DeadlineExceededError(
-        `Render ${renderId} is done but its download did not finish within ${formatDuration(options.timeoutMs ?? 0)}; the partial file ${path}.part is kept`,
+        `Render ${renderId} is done but its download did not finish within ${formatDuration(options.limitMs ?? options.timeoutMs ?? 0)}; the partial file ${path}.part is kept`,
         { suggestions: [`Resume with: ${resume}`] },
       );
     if (code === "aborted" || options.signal.aborted)

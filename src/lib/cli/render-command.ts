@@ -9,6 +9,9 @@ import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import { Flags } from "@oclif/core";
 import type { GigaReels } from "../sdk/client.js";
+import { AbortedError, DeadlineExceededError } from "../sdk/errors.js";
+import type { RenderCreated } from "../sdk/types.js";
+import { formatMs } from "../sdk/backoff.js";
 import { BaseCommand } from "./base-command.js";
 import type { ApiFlags } from "./client.js";
 import { baseUrlFlag, localFlag, profileFlag, durationFlag } from "./flags.js";
@@ -162,7 +165,7 @@ export abstract class FollowCommand extends BaseCommand {
     client: GigaReels,
     renderId: string,
     flags: FollowFlags,
-    options: { output?: string; submittedAt?: number; first?: FollowEvent } = {},
+    options: { output?: string; submittedAt?: number; first?: FollowEvent; limitMs?: number } = {},
   ): Promise<FollowResult> {
     if (this.jsonEnabled()) this.streaming = true;
     const presenter = await createPresenter(presenterKind(this.jsonEnabled(), this.decorated), renderId);
@@ -173,6 +176,7 @@ export abstract class FollowCommand extends BaseCommand {
         signal: this.signal,
         submittedAt: options.submittedAt,
         timeoutMs: flags.timeout,
+        limitMs: options.limitMs,
         maxOutageMs: flags["max-outage"], // default: the SDK's 5 minutes
         output: output
           ? { path: output, force: flags.force ?? false, idleTimeoutMs: flags["download-idle-timeout"] }
@@ -223,8 +227,9 @@ export abstract class FollowCommand extends BaseCommand {
     );
     const client = await this.client(flags);
     const submittedAt = Date.now();
-    const options = { idempotencyKey, signal: this.signal };
-    const created = await client.createRender(submission.endpoint, submission.body, options);
+    // --timeout bounds the whole command: the submission and its retries, then the follow.
+    const deadline = following && flags.timeout !== undefined ? submittedAt + flags.timeout : undefined;
+    const created = await this.submitWithin(client, submission, idempotencyKey, deadline, flags.timeout);
     const submitted: SubmittedRender = {
       renderId: created.renderId,
       idempotencyKey: created.idempotencyKey,
@@ -249,8 +254,63 @@ export abstract class FollowCommand extends BaseCommand {
       endpoint: submitted.endpoint,
       followCommand: submitted.followCommand,
     };
-    const result = await this.follow(client, created.renderId, flags, { output, submittedAt, first });
+    const left = deadline !== undefined ? { timeout: Math.max(1, deadline - Date.now()) } : {};
+    const result = await this.follow(
+      client,
+      created.renderId,
+      { ...flags, ...left },
+      { output, submittedAt, first, limitMs: flags.timeout },
+    );
     return { ...submitted, result };
+  }
+
+  /**
+   * Sends the submission (the transport retries it with the same Idempotency-Key), stopped
+   * by Ctrl-C and, when `deadline` is set, by --timeout: a server that accepts the connection
+   * and never answers ends the command with exit 7 at the deadline, not after the
+   * transport's own limits.
+   */
+  private async submitWithin(
+    client: GigaReels,
+    submission: RenderSubmission,
+    idempotencyKey: string,
+    deadline: number | undefined,
+    timeoutMs: number | undefined,
+  ): Promise<RenderCreated> {
+    const ctl = new AbortController();
+    const onAbort = () => ctl.abort(this.signal.reason);
+    this.signal.addEventListener("abort", onAbort, { once: true });
+    let timedOut = false;
+    const timer =
+      deadline !== undefined
+        ? setTimeout(
+            () => {
+              timedOut = true;
+              ctl.abort(new AbortedError("deadline"));
+            },
+            Math.max(0, deadline - Date.now()),
+          )
+        : undefined;
+    try {
+      return await client.createRender(submission.endpoint, submission.body, {
+        idempotencyKey,
+        signal: ctl.signal,
+      });
+    } catch (err) {
+      if (timedOut && !this.signal.aborted)
+        throw new DeadlineExceededError(
+          `The server did not accept the render within ${formatMs(timeoutMs ?? 0)} (--timeout); it may still have been created`,
+          {
+            suggestions: [
+              `Submit again with --idempotency-key ${idempotencyKey}: the server creates it at most once`,
+            ],
+          },
+        );
+      throw err;
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.signal.removeEventListener("abort", onAbort);
+    }
   }
 
   /** --open: best effort; a failure is a warning, not a failed command. */
