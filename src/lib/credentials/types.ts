@@ -2,6 +2,7 @@
  * The one credential store interface, used by the CLI and by `new GigaReels()`.
  * Implemented in this folder; imports nothing of ours except leaf helpers.
  */
+import type { Env } from "../sdk/env.js";
 
 export type KeySource = "option" | "env" | "env-file" | "keychain" | "file";
 export type KeyLocation = "keychain" | "file";
@@ -70,7 +71,7 @@ export interface CredentialStoreOptions {
   store?: "keychain" | "file";
   /** Per keychain call. Default 3000 ms. */
   keychainTimeoutMs?: number;
-  env?: NodeJS.ProcessEnv;
+  env?: Env;
   /** Receives one-line warnings (fallback to file, tightened permissions, migration). */
   onWarning?: (message: string) => void;
   /**

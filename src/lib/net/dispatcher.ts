@@ -10,6 +10,7 @@
  */
 import type { Dispatcher } from "undici";
 import { explainProxyFailure, type ProxyChoice, proxyFor, proxySettings, proxyUnreachable } from "./proxy.js";
+import { type Env, processEnv } from "../sdk/env.js";
 
 /** The `fetch` signature of the SDK transport. */
 export type FetchFn = (input: Request, init?: RequestInit) => Promise<Response>;
@@ -17,7 +18,7 @@ export type FetchFn = (input: Request, init?: RequestInit) => Promise<Response>;
 const agents = new Map<string, Dispatcher>();
 
 /** The EnvHttpProxyAgent for these settings (one per distinct setting, kept for the process). */
-export async function proxyDispatcher(env: NodeJS.ProcessEnv = process.env): Promise<Dispatcher> {
+export async function proxyDispatcher(env: Env = processEnv()): Promise<Dispatcher> {
   const s = proxySettings(env);
   const opts = {
     httpProxy: s.httpProxy?.value,
@@ -56,7 +57,7 @@ function rethrow(err: unknown, proxy: ProxyChoice, url: URL): never {
  * own fetch with the agent as dispatcher: an agent from the undici package handed to Node's
  * built-in fetch works only while both are the same major version (Node 24 ships undici 7).
  */
-export function proxyAwareFetch(env: NodeJS.ProcessEnv = process.env): FetchFn {
+export function proxyAwareFetch(env: Env = processEnv()): FetchFn {
   return async (input, init) => {
     const url = new URL(input.url);
     const proxy = proxyFor(url, env);

@@ -12,6 +12,7 @@
  *    every name ending so; `host:port` matches only that port.
  */
 import { GigaReelsError } from "../sdk/errors.js";
+import { type Env, processEnv } from "../sdk/env.js";
 
 /** True for 127.0.0.0/8, ::1 and localhost (and *.localhost). */
 export function isLoopbackHost(hostname: string): boolean {
@@ -31,14 +32,14 @@ export interface ProxySettings {
   noProxy?: { value: string; variable: string };
 }
 
-function pick(env: NodeJS.ProcessEnv, lower: string): { value: string; variable: string } | undefined {
+function pick(env: Env, lower: string): { value: string; variable: string } | undefined {
   const upper = lower.toUpperCase();
   if (env[lower] !== undefined) return env[lower] === "" ? undefined : { value: env[lower], variable: lower };
   if (env[upper] !== undefined && env[upper] !== "") return { value: env[upper], variable: upper };
   return undefined;
 }
 
-export function proxySettings(env: NodeJS.ProcessEnv = process.env): ProxySettings {
+export function proxySettings(env: Env = processEnv()): ProxySettings {
   const out: ProxySettings = {};
   const http = pick(env, "http_proxy");
   const https = pick(env, "https_proxy") ?? http;
@@ -50,7 +51,7 @@ export function proxySettings(env: NodeJS.ProcessEnv = process.env): ProxySettin
 }
 
 /** True when any proxy variable is set (so the proxy dispatcher may be needed at all). */
-export function anyProxyConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+export function anyProxyConfigured(env: Env = processEnv()): boolean {
   const s = proxySettings(env);
   return s.httpProxy !== undefined || s.httpsProxy !== undefined;
 }
@@ -94,7 +95,7 @@ export type DirectReason = "loopback" | "no_proxy" | "unset";
 /** The proxy for a URL, or why there is none. */
 export function routeFor(
   target: string | URL,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Env = processEnv(),
 ): { proxy: ProxyChoice } | { proxy: null; reason: DirectReason; variable?: string } {
   const url = typeof target === "string" ? new URL(target) : target;
   const s = proxySettings(env);
@@ -109,7 +110,7 @@ export function routeFor(
 }
 
 /** The proxy for a URL, or null when it goes direct. */
-export function proxyFor(target: string | URL, env: NodeJS.ProcessEnv = process.env): ProxyChoice | null {
+export function proxyFor(target: string | URL, env: Env = processEnv()): ProxyChoice | null {
   return routeFor(target, env).proxy;
 }
 

@@ -4,6 +4,7 @@
  * so a key never reaches the log even if a caller put one in a URL.
  */
 import { redactKeys } from "../credentials/key-format.js";
+import { type Env, processEnv } from "./env.js";
 
 /** Receives finished, redacted lines (without a trailing newline). */
 export type DebugSink = (line: string) => void;
@@ -30,13 +31,16 @@ export type DebugLogger = ((message: string) => void) & { enabled: boolean };
 export function createDebugLogger(
   option: DebugOption | undefined,
   namespace = "gigareels:http",
-  env: NodeJS.ProcessEnv = process.env,
+  env: Env = processEnv(),
 ): DebugLogger {
   let sink: DebugSink | null = null;
   if (typeof option === "function") sink = option;
   else if (option === true || (option === undefined && debugEnabled(env.DEBUG, namespace))) {
+    // stderr where there is one; console.error elsewhere (Workers, edge runtimes).
+    const stderr = (globalThis as { process?: { stderr?: { write(s: string): unknown } } }).process?.stderr;
     sink = (line) => {
-      process.stderr.write(`${line}\n`);
+      if (stderr) stderr.write(`${line}\n`);
+      else console.error(line);
     };
   }
   const log = ((message: string) => {
