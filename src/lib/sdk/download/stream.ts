@@ -45,6 +45,7 @@ import {
 import { lstat, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import type * as http from "node:http";
 import { basename } from "node:path";
+import type { Env } from "../env.js";
 import { GigaReelsError } from "../errors.js";
 import { ProxyError, proxyFor } from "../../net/proxy.js";
 
@@ -85,7 +86,7 @@ export interface DownloadOptions {
   backoffCapMs?: number;
   random?: () => number;
   /** Environment for the proxy variables. Default process.env. */
-  env?: NodeJS.ProcessEnv;
+  env?: Env;
 }
 
 export interface DownloadResult {
