@@ -68,10 +68,33 @@ export function forPeople(text: string, colour = false): string {
  * raw) escaped as `\u00XX`, so the value is exact and the terminal safe.
  */
 export function jsonText(value: unknown, indent?: number): string {
-  return redactKeys(JSON.stringify(value, null, indent)).replace(
+  let text: string;
+  try {
+    text = JSON.stringify(value, null, indent);
+  } catch (err) {
+    // Nesting deeper than V8's stack (a server's `[[[[...` 200 000 levels): the levels beyond
+    // MAX_JSON_DEPTH are replaced by a note instead of crashing the command.
+    if (!(err instanceof RangeError)) throw err;
+    text = JSON.stringify(limitDepth(value, 0), null, indent);
+  }
+  return redactKeys(text).replace(
     /[\x7f-\x9f]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
+}
+
+const MAX_JSON_DEPTH = 1000;
+
+function limitDepth(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (depth >= MAX_JSON_DEPTH) return `(nested deeper than ${MAX_JSON_DEPTH} levels: not shown)`;
+  const v =
+    typeof (value as { toJSON?: unknown }).toJSON === "function"
+      ? (value as { toJSON: () => unknown }).toJSON()
+      : value;
+  if (v === null || typeof v !== "object") return v;
+  if (Array.isArray(v)) return v.map((x) => limitDepth(x, depth + 1));
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, limitDepth(x, depth + 1)]));
 }
 
 /** Colour may be used on this stream (a terminal, NO_COLOR unset). */
