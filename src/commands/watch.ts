@@ -9,7 +9,7 @@ export default class Watch extends FollowCommand {
 
 In a terminal: a spinner with the status, progress, elapsed time and any wait. Otherwise: one line per change on stderr, and at most one heartbeat a minute. --json: one JSON event per line on stdout (status, throttled, retry, done, error, download).
 
-Exit codes: 0 done (and downloaded with --output), 1 no such render (the server's 404), 2 a bad flag or render id, 5 API unreachable for longer than --max-outage, 6 the render ended in error (the server's message), 7 --timeout reached, 130 Ctrl-C (a partial download is kept; the same command resumes it).`;
+Exit codes: 0 done (and downloaded with --output), 1 no such render (the server's 404) or the video could not be written (disk full, read-only: the partial file is kept), 2 a bad flag or render id, 5 API unreachable for longer than --max-outage, or the download got no video (an HTML page...), 6 the render ended in error (the server's message), 7 --timeout reached, 130 Ctrl-C (a partial download is kept; the same command resumes it).`;
 
   static override examples = [
     { description: "Follow a render", command: "<%= config.bin %> watch rnd_8f2c" },

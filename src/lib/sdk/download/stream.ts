@@ -28,9 +28,12 @@
  * How the bytes travel: an injected `fetch` (the SDK user's) goes through ky, as every
  * other request of the SDK; through a proxy (HTTPS_PROXY / HTTP_PROXY, see src/lib/net),
  * ky over the SDK's proxy-aware fetch (undici's dispatcher, loaded only then). A direct
- * transfer without an injected fetch uses node:http(s): measured side by side with curl
- * in bench/download (1 GiB, same run), Node 20's fetch reached 0.75-0.85x curl's
- * throughput at 95-115 MB peak RSS, node:http 0.9-1.0x at about 65 MB (targets 0.85x, 80 MB).
+ * transfer without an injected fetch uses node:http(s), because ky over Node 20's fetch
+ * misses the memory target and is no faster: in bench/download (1 GiB, both beside curl in
+ * one run, medians of 5) fetch peaked at 105 MB RSS (undici copies every chunk into a web
+ * stream) against node:http's 77 MB (target 80 MB), at 0.54x and 0.49x curl's throughput
+ * on a 2-CPU machine at load 18 (per-run ratios 0.57 and 0.56; plain http.get + writeSync
+ * did no better there: Node's per-chunk cost, not this code's).
  */
 import {
   closeSync,
