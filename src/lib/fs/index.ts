@@ -36,6 +36,19 @@ export function configDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
+ * The per-user cache folder: GIGAREELS_CACHE_DIR, else the platform's (~/Library/Caches/gigareels,
+ * %LOCALAPPDATA%\gigareels, $XDG_CACHE_HOME/gigareels or ~/.cache/gigareels). The same rule
+ * as the V8 code cache in scripts/cli-loader.cjs (plain CommonJS, so it cannot import this).
+ */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.GIGAREELS_CACHE_DIR && env.GIGAREELS_CACHE_DIR.trim() !== "") return env.GIGAREELS_CACHE_DIR;
+  const home = homedir();
+  if (process.platform === "darwin") return join(home, "Library/Caches/gigareels");
+  if (process.platform === "win32") return join(env.LOCALAPPDATA || join(home, "AppData/Local"), "gigareels");
+  return join(env.XDG_CACHE_HOME || join(home, ".cache"), "gigareels");
+}
+
+/**
  * Creates `dir` (and parents) and makes it 0700. An existing folder is tightened to 0700
  * too; returns true when its mode had to be changed (for a warning).
  */
