@@ -34,7 +34,8 @@ export {
   type WaitForRenderOptions,
 } from "./lib/sdk/wait.js";
 export type { DownloadCallOptions, DownloadOutcome } from "./lib/sdk/download/client.js";
-export { DownloadError, type DownloadProgress } from "./lib/sdk/download/stream.js";
+export type { DownloadProgress } from "./lib/sdk/download/stream.js";
+export { DownloadError } from "./lib/sdk/download/errors.js";
 export type * from "./lib/sdk/types.js";
 export type {
   BatchCounts,

@@ -6,11 +6,10 @@
  * (InvalidApiKeyError, MissingApiKeyError) raised by the first request, before sending.
  */
 import { describeKeySource, maskKey } from "../credentials/key-format.js";
-import { configDir } from "../fs/index.js";
 import type { RateLimitState } from "./backoff.js";
 import { DEFAULT_BASE_URL, validateApiKey, validateBaseUrl } from "./config.js";
 import { GigaReelsError, MalformedResponseError, MissingApiKeyError } from "./errors.js";
-import { type DownloadCallOptions, type DownloadOutcome, downloadRender } from "./download/client.js";
+import type { DownloadCallOptions, DownloadOutcome } from "./download/client.js";
 import { checkBaseUrl, type FetchLike, type RawResponse, Transport } from "./transport.js";
 import type {
   CallOptions,
@@ -32,6 +31,8 @@ import type {
   SplitRenderRequest,
   TextRenderRequest,
 } from "./types.js";
+import { processEnv } from "./env.js";
+import { hasNodeApis, nodeOnly } from "./runtime.js";
 import { type WaitForRenderOptions, waitForRender } from "./wait.js";
 import type { BatchEvent, BatchItem, BatchOptions } from "./batch/engine.js";
 
@@ -45,12 +46,6 @@ interface KeyState {
 interface GivenKey {
   raw: string;
   source: "option" | "env";
-}
-
-/** process.env where there is a `process` (Node, Bun, Deno); none on Workers and browsers. */
-function processEnv(): Env {
-  const p = (globalThis as { process?: { env?: Env } }).process;
-  return p?.env ?? {};
 }
 
 /** The environment without the key variables: what a stored login is looked up with. */
@@ -75,12 +70,22 @@ const MISSING_KEY_SUGGESTIONS = [
   "or set GIGAREELS_API_KEY (a key from the dashboard: Settings -> API Keys)",
 ];
 
-/** Loads the credential store on demand (never at import time); reads only, never rewrites. */
+/** The config folder (GIGAREELS_CONFIG_DIR or ~/.gigareels), loaded with node:os on first use. */
+async function configDirOf(env: Env): Promise<string> {
+  const { configDir } = await import("../fs/index.js");
+  return configDir(env);
+}
+
+/**
+ * Loads the credential store on demand (never at import time); reads only, never rewrites.
+ * Where there is no file system (Workers, edge) there is no stored key.
+ */
 async function lookupStore(
   profile: string | undefined,
   env: Env,
   onWarning: (message: string) => void,
 ): Promise<StoreLookup> {
+  if (!hasNodeApis()) return { key: null };
   const { resolveApiKey } = await import("../credentials/index.js");
   const found = await resolveApiKey({ profile, env, onWarning, readOnly: true });
   if (!found) return { key: null };
@@ -180,7 +185,7 @@ export class GigaReels {
         waitForRender: (id, o) => this.waitForRender(id, o),
         download: (id, o) => this.download(id, o),
         apiKey: async () => (await this.#resolveKey()).key,
-        configDir: configDir(this.#env),
+        configDir: await configDirOf(this.#env),
       },
       items,
       options,
@@ -216,6 +221,7 @@ export class GigaReels {
     const env = options.env ?? processEnv();
     if (nonEmpty(options.apiKey) !== undefined) return { source: "option", origin: "the apiKey option" };
     if (nonEmpty(env.GIGAREELS_API_KEY) !== undefined) return { source: "env", origin: "GIGAREELS_API_KEY" };
+    if (!hasNodeApis()) return null;
     const { resolveApiKey } = await import("../credentials/index.js");
     const found = await resolveApiKey({
       profile: options.profile,
@@ -323,16 +329,19 @@ export class GigaReels {
    * `maxOutageMs` (default 5 min; then OutageError). `timeoutMs` -> DeadlineExceededError;
    * the signal -> AbortedError at once. `onUpdate` receives status/throttled/retry/done/error events.
    */
-  waitForRender(renderId: string, options: WaitForRenderOptions = {}): Promise<RenderStatus> {
+  async waitForRender(renderId: string, options: WaitForRenderOptions = {}): Promise<RenderStatus> {
+    // The budget shared with other processes is a file: on by default where there is a file
+    // system (Node, Bun, Deno), off elsewhere; asking for it there is an UnsupportedRuntimeError.
+    const shareBudget = options.shareBudget ?? hasNodeApis();
     return waitForRender(
       {
         getStatus: (id, o) => this.getRenderStatus(id, { signal: o.signal, retry: false } as CallOptions),
         rateLimit: () => this.transport.rateLimit("status"),
         apiKey: async () => (await this.#resolveKey()).key,
-        budgetDir: configDir(this.#env),
+        budgetDir: shareBudget && hasNodeApis() ? await configDirOf(this.#env) : undefined,
       },
       renderId,
-      options,
+      { ...options, shareBudget },
     );
   }
 
@@ -342,7 +351,12 @@ export class GigaReels {
    * renamed into place. Refuses to overwrite without `force`. The key is only sent to the
    * API's own origin.
    */
-  download(urlOrRenderId: string, options: DownloadCallOptions = {}): Promise<DownloadOutcome> {
+  async download(urlOrRenderId: string, options: DownloadCallOptions = {}): Promise<DownloadOutcome> {
+    const { downloadRender } = await nodeOnly(
+      "download() (it writes a file)",
+      "read outputFile from getTaskStatus() and fetch it yourself",
+      () => import("./download/client.js"),
+    );
     return downloadRender(
       {
         getStatus: (id, o) => this.getRenderStatus(id, o),
@@ -436,6 +450,11 @@ export class GigaReels {
       return this.#key;
     }
     const { key } = await this.#lookupStore();
+    if (!key && !hasNodeApis()) {
+      throw new MissingApiKeyError("No API key given: pass new GigaReels({ apiKey })", {
+        suggestions: ["Stored CLI credentials and GIGAREELS_API_KEY_FILE need Node.js, Bun or Deno"],
+      });
+    }
     if (!key) {
       throw new MissingApiKeyError(
         "No API key found: none was given, GIGAREELS_API_KEY is not set and you are not logged in",

@@ -265,3 +265,12 @@ export class BugError extends GigaReelsError {
     return bug;
   }
 }
+
+/**
+ * A Node-only part (stored credentials, download to a file, the cross-process poll budget,
+ * proxies) was asked for on a runtime without Node's APIs (Workers, edge, browsers). The
+ * message names what to pass instead.
+ */
+export class UnsupportedRuntimeError extends GigaReelsError {
+  override code = "unsupported_runtime";
+}

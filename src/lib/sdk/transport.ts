@@ -26,9 +26,8 @@
  *  - Redirects are followed by hand within the base URL's origin only; a redirect to another
  *    origin throws CrossOriginRedirectError, so the key never leaves the origin.
  */
-import ky from "ky";
+import type { KyInstance } from "ky";
 import { maskKey } from "../credentials/key-format.js";
-import { proxyAwareFetch } from "../net/dispatcher.js";
 import { errorChain, ProxyError } from "../net/proxy.js";
 import {
   type EndpointGroup,
@@ -306,9 +305,32 @@ export function errorFromResponse(
 
 class AttemptTimeout extends Error {}
 
+/**
+ * ky, loaded on the first request: its module touches `Request`/`ReadableStream` at load
+ * time, which makes Node load its internal fetch (about 0.6x `node -e 0` of start-up).
+ */
+let kyModule: Promise<KyInstance> | undefined;
+function loadKy(): Promise<KyInstance> {
+  kyModule ??= import("ky").then((m) => m.default);
+  return kyModule;
+}
+
+/**
+ * The default fetch: where there is a `process` (Node, Bun, Deno), the proxy-aware one of
+ * src/lib/net (HTTPS_PROXY/HTTP_PROXY/NO_PROXY; undici only when a proxy applies), loaded on
+ * first use; elsewhere (Workers, edge, browsers) the global fetch.
+ */
+async function defaultFetch(): Promise<FetchLike> {
+  if ((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node) {
+    const { proxyAwareFetch } = await import("../net/dispatcher.js");
+    return proxyAwareFetch();
+  }
+  return (input, init) => globalThis.fetch(input, init);
+}
+
 export class Transport {
   readonly #config: TransportConfig;
-  readonly #fetch: FetchLike;
+  #fetch: Promise<FetchLike> | undefined;
   readonly #log: DebugLogger;
   readonly #userAgent: string;
   readonly #rateLimits = new Map<EndpointGroup, RateLimitState>();
@@ -316,9 +338,14 @@ export class Transport {
 
   constructor(config: TransportConfig) {
     this.#config = config;
-    this.#fetch = config.fetch ?? proxyAwareFetch();
+    if (config.fetch) this.#fetch = Promise.resolve(config.fetch);
     this.#log = createDebugLogger(config.debug);
     this.#userAgent = userAgent(config.userAgent);
+  }
+
+  #fetchFn(): Promise<FetchLike> {
+    this.#fetch ??= defaultFetch();
+    return this.#fetch;
   }
 
   /** The debug logger (other layers may add their own lines to the same sink). */
@@ -603,6 +630,7 @@ export class Transport {
       for (let hop = 0; ; hop++) {
         let response: Response;
         try {
+          const [ky, fetchFn] = await Promise.all([loadKy(), this.#fetchFn()]);
           response = await ky(currentUrl, {
             method: currentMethod,
             headers: currentHeaders,
@@ -612,7 +640,7 @@ export class Transport {
             timeout: false,
             throwHttpErrors: false,
             redirect: "manual",
-            fetch: this.#fetch as typeof fetch,
+            fetch: fetchFn as typeof fetch,
           });
         } catch (err) {
           throw this.#mapFetchError(err, timedOut, signal, currentMethod, currentUrl);

@@ -1,6 +1,7 @@
 /** Request and response types of the GigaReels API, as the SDK exposes them. */
 import type { RateLimitState } from "./backoff.js";
 import type { DebugOption } from "./debug.js";
+import type { Env } from "./env.js";
 import type { FetchLike, RetryTuning } from "./transport.js";
 
 export type { EndpointGroup, RateLimitState } from "./backoff.js";
@@ -46,8 +47,7 @@ export interface GigaReelsOptions {
   onWarning?: (message: string) => void;
 }
 
-/** An environment: variable name -> value (process.env on Node). */
-export type Env = Record<string, string | undefined>;
+export type { Env } from "./env.js";
 
 /**
  * Which key a client built with the same options would use, without the key:

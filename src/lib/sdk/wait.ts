@@ -14,7 +14,7 @@
  * `getStatus` without retries), so the scheduler is the only one deciding when to ask again.
  */
 
-import { type BudgetWait, SharedBudget } from "./poll/budget.js";
+import type { BudgetWait, SharedBudget } from "./poll/budget.js";
 import { nextPoll, type RateLimitSnapshot } from "./poll/scheduler.js";
 import { formatMs, parseRetryAfter } from "./backoff.js";
 import {
@@ -30,6 +30,7 @@ import {
   TimeoutError,
 } from "./errors.js";
 import { sleep as abortableSleep } from "./transport.js";
+import { nodeOnly } from "./runtime.js";
 import type { RenderStatus } from "./types.js";
 
 export const DEFAULT_MAX_OUTAGE_MS = 5 * 60_000;
@@ -175,10 +176,17 @@ export async function waitForRender(
     );
 
   // A missing key fails here as the status request would.
-  const budget =
-    options.shareBudget !== false && deps.apiKey
-      ? new SharedBudget(await deps.apiKey(), { dir: deps.budgetDir, now, random, minuteMs: deps.minuteMs })
-      : undefined;
+  // The shared budget is a file (Node only): loaded on first use, not with the SDK.
+  let budget: SharedBudget | undefined;
+  if (options.shareBudget !== false && deps.apiKey) {
+    const key = await deps.apiKey();
+    const { SharedBudget } = await nodeOnly(
+      "The shared poll budget (shareBudget)",
+      "pass shareBudget: false to waitForRender",
+      () => import("./poll/budget.js"),
+    );
+    budget = new SharedBudget(key, { dir: deps.budgetDir, now, random, minuteMs: deps.minuteMs });
+  }
 
   let view = budget ? await budget.update({ nextPollAt: now() }) : undefined;
   let polled = false;

@@ -49,8 +49,8 @@ import { lstat, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import type * as http from "node:http";
 import { basename } from "node:path";
 import type { Env } from "../env.js";
-import { GigaReelsError } from "../errors.js";
 import { ProxyError, proxyFor } from "../../net/proxy.js";
+import { DownloadError } from "./errors.js";
 
 /** The fetch a download may go through (the SDK's `fetch` option). */
 export type DownloadFetch = (input: Request, init?: RequestInit) => Promise<Response>;
@@ -101,19 +101,7 @@ export interface DownloadResult {
   attempts: number;
 }
 
-/**
- * Stable codes: "usage", "download_failed", "download_stalled", "download_not_video",
- * "download_write_failed" (a local file error: disk full, read-only, permission),
- * "download_unsupported_url", "length_mismatch", "aborted".
- * Part of the SDK's one error hierarchy (`instanceof GigaReelsError`), so its message is
- * redacted like every other.
- */
-export class DownloadError extends GigaReelsError {
-  constructor(code: string, message: string, suggestions: string[] = [], options?: { cause?: unknown }) {
-    super(message, { suggestions, cause: options?.cause });
-    this.code = code;
-  }
-}
+export { DownloadError };
 
 interface PartMeta {
   /** The URL without its query (signed URLs carry credentials there). */
