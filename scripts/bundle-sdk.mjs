@@ -43,15 +43,19 @@ function stubNodeModules() {
       b.onLoad({ filter: /.*/, namespace: "node-only" }, (args) => ({
         loader: "js",
         contents: `const what = ${JSON.stringify(args.path)};
-module.exports = new Proxy({}, {
+const fail = {
   get(_target, name) {
-    if (typeof name === "symbol" || name === "__esModule" || name === "then") return undefined;
+    if (typeof name === "symbol" || name === "__esModule" || name === "then" || name === "default") return undefined;
     throw new Error(
       "@gigareels/sdk: " + what + " (" + String(name) + ") is not available in this JavaScript runtime; " +
         "only Node.js, Deno and Bun have it. Pass apiKey (and baseUrl) to new GigaReels() and use the portable methods.",
     );
   },
-});
+};
+// esbuild copies a CommonJS module's own properties into the namespace it imports and keeps the
+// module's prototype: a throwing prototype makes every named import throw when it is used.
+const thrower = new Proxy({}, fail);
+module.exports = new Proxy({}, { ...fail, getPrototypeOf: () => thrower });
 `,
       }));
     },

@@ -621,7 +621,12 @@ export class Transport {
       timedOut = true;
       ctl.abort(new AttemptTimeout("attempt timeout"));
     }, timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, ctl.signal]) : ctl.signal;
+    // The caller's signal aborts this attempt too (forwarded by hand: AbortSignal.any is
+    // missing from some edge runtimes, e.g. Vercel's edge-runtime VM).
+    const forward = () => ctl.abort(signal?.reason);
+    if (signal?.aborted) forward();
+    else signal?.addEventListener("abort", forward, { once: true });
+    const combined = ctl.signal;
     let currentUrl = url;
     let currentMethod = method;
     let currentBody = body;
@@ -695,6 +700,7 @@ export class Transport {
       }
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", forward);
     }
   }
 
