@@ -97,6 +97,18 @@ describe("pacing rules", () => {
     expect(decide(file, 61_200)).toEqual({ grant: true });
   });
 
+  it("a server without rate-limit headers: 9 creations a minute, then a wait for the oldest to age out", () => {
+    const file = { version: 1 as const, sends: [] as number[] };
+    let t = 0;
+    for (let i = 0; i < 9; i++) {
+      expect(decide(file, t)).toEqual({ grant: true });
+      record(file, { at: t }, undefined); // the answer carried no headers
+      t += 1000;
+    }
+    expect(decide(file, t)).toMatchObject({ grant: false, wait: { window: "minute", until: 60_000 } });
+    expect(decide(file, 60_001)).toEqual({ grant: true });
+  });
+
   it("keeps a tenth of a larger window back and names it", () => {
     const file = { version: 1 as const, sends: [] as number[] };
     record(file, { at: 0 }, { limit: 100, remaining: 10, resetAt: 3_600_000, observedAt: 1 });

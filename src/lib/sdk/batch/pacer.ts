@@ -12,7 +12,8 @@
  *    reserve (10 % of the window's limit, at least 1: room for other clients of the key and
  *    for counts that are a moment old). Otherwise wait for the reset.
  * 2. Without fresh headers (the first creation, or after a reset) one creation at a time goes
- *    as a probe; its answer brings fresh headers for everyone.
+ *    as a probe; its answer brings fresh headers for everyone. A server that never sends
+ *    them gets 9 creations a minute (the published 10 less the reserve).
  * The headers, the probe and the creations sent are kept in a small JSON file per key,
  * `<configDir>/state/renders-<sha256(key) prefix>.json` (never the key), changed under a file
  * lock, so every process of the key paces against the same numbers. A folder that cannot be
@@ -85,6 +86,8 @@ const PROBE_TIMEOUT_MS = 15_000;
 /** Sent this soon after the reset the server announced (its clock rounds to the second). */
 const RESET_MARGIN_MS = 100;
 const MAX_SENDS = 2_000;
+/** Creations a minute when the server never says anything of its limits. */
+const NO_HEADERS_PER_MINUTE = 9;
 
 function windowOf(limit: number | null): PaceWindow {
   return (limit !== null && RENDER_WINDOWS[limit]) || "window";
@@ -117,6 +120,11 @@ export function decide(file: PaceFile, now: number, host: string = hostname()): 
   const p = file.probe;
   const probeLive = p && now - p.at < PROBE_TIMEOUT_MS && (p.host !== host || pidAlive(p.pid));
   if (probeLive) return { grant: false, waitMs: 20 + Math.floor(Math.random() * 60) };
+  if (!obs && file.sends.length >= NO_HEADERS_PER_MINUTE) {
+    // A server that sends no X-RateLimit-* headers: 9 a minute, the published 10 less the reserve.
+    const until = file.sends[file.sends.length - NO_HEADERS_PER_MINUTE]! + 60_000;
+    return { grant: false, waitMs: until - now, wait: { until, window: "minute", limit: 10 } };
+  }
   file.probe = { at: now, pid: process.pid, host };
   file.sends.push(now);
   return { grant: true };
