@@ -21,6 +21,7 @@ export interface LoginDeclined {
 }
 
 export default class Login extends BaseCommand {
+  static override createsProfile = true;
   static override summary = "Log in to GigaReels and store an API key for this machine.";
   static override description =
     `Without a method flag, in a terminal, asks how: a web browser (the default where one can be opened), a device code (the default over SSH or without a display), or pasting a key. Without a terminal, pass --web, --device or --with-token, or set GIGAREELS_API_KEY instead of logging in.
@@ -122,6 +123,11 @@ Exit codes: 2 usage (no terminal, bad key on stdin, port in use), 4 denied, expi
     this.log(
       `Logged in to ${result.host} as ${result.account.email || "(unknown email)"} (profile ${result.profile}); key ${result.key} stored in ${where}.`,
     );
+    if (result.activeProfile !== result.profile) {
+      this.info(
+        `Profile ${result.activeProfile} is still the active one: use this one with --profile ${result.profile}, or make it active with gigareels profiles use ${result.profile}.`,
+      );
+    }
     return result;
   }
 

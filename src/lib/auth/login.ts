@@ -38,6 +38,8 @@ export type MethodChoice = "web" | "device" | "paste";
 export interface LoginPrompter {
   chooseMethod(recommended: "web" | "device", signal: AbortSignal): Promise<MethodChoice>;
   confirmReplace(existing: ExistingKey, signal: AbortSignal): Promise<boolean>;
+  /** "Make `profile` the active profile (now `current`)?"; without it, the active profile stays. */
+  confirmActivate?(profile: string, current: string, signal: AbortSignal): Promise<boolean>;
   /** A masked prompt; `validate` returns true or the problem to show. */
   pasteKey(validate: (value: string) => true | string, signal: AbortSignal): Promise<string>;
 }
@@ -111,6 +113,8 @@ export interface LoginResult {
   keyLocation: KeyLocation;
   /** credentials.json */
   credentialsPath: string;
+  /** The active profile after the login (another one when the person kept it). */
+  activeProfile: string;
   /** Set when the keychain was wanted but the key went to the file. */
   fallbackWarning?: string;
   /** The key this login replaced, and whether the server revoked it (`kept`: not tried, and why). */
@@ -255,6 +259,13 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
 
     // What the store says while saving (a corrupt file kept aside, a tightened mode) is shown;
     // the keychain fallback comes back in `saved.fallbackWarning` for the caller to show once.
+    // Another profile is active: in a terminal ask whether to switch to this one (gh switches
+    // on login); otherwise it stays, and the command says how to use or activate this one.
+    const current = (await services.profiles(storeOptions).catch(() => [])).find((p) => p.active)?.name;
+    let activate = current === undefined || current === profile;
+    if (!activate && current && options.prompter?.confirmActivate) {
+      activate = await options.prompter.confirmActivate(profile, current, userSignal);
+    }
     const storeNotes: string[] = [];
     let saved: SaveResult;
     try {
@@ -266,6 +277,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
           keyId: issued.keyId,
           account: issued.account,
           obtainedBy: method,
+          activate,
         },
         {
           ...storeOptions,
@@ -296,6 +308,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
       ...(issued.keyId ? { keyId: issued.keyId } : {}),
       keyLocation: saved.location,
       credentialsPath: saved.path,
+      activeProfile: saved.activeProfile,
       ...(saved.fallbackWarning ? { fallbackWarning: saved.fallbackWarning } : {}),
     };
 

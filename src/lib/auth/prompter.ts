@@ -65,6 +65,15 @@ export function inquirerPrompter(): LoginPrompter {
         ),
       );
     },
+    async confirmActivate(profile, current, signal) {
+      const { confirm } = await import("@inquirer/prompts");
+      return asked(() =>
+        confirm(
+          { message: `Make ${profile} the active profile (now ${current})?`, default: true },
+          context(signal),
+        ),
+      );
+    },
     async pasteKey(validate, signal) {
       const { password } = await import("@inquirer/prompts");
       return asked(() => password({ message: "Paste your API key:", mask: "*", validate }, context(signal)));

@@ -31,6 +31,8 @@ export interface SaveKeyInput {
   account?: Account;
   /** How the key was obtained: "web"/"device" (minted by this CLI) or "token" (pasted). */
   obtainedBy?: KeyObtainedBy;
+  /** Make it the active profile (default: only when no usable profile is active). */
+  activate?: boolean;
 }
 
 export interface AuthServices {
@@ -82,7 +84,7 @@ export function defaultAuthServices(client: Partial<GigaReelsOptions> = {}): Aut
           ...(input.account ? { account: input.account } : {}),
           ...(input.obtainedBy ? { obtainedBy: input.obtainedBy } : {}),
           ...(o.store ? { store: o.store } : {}),
-          activate: true,
+          ...(input.activate !== undefined ? { activate: input.activate } : {}),
         },
         storeOptions(o),
       );

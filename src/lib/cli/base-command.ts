@@ -5,7 +5,7 @@
  * process killed by it). The only oclif-aware code outside `src/commands`.
  */
 import { format } from "node:util";
-import { Command } from "@oclif/core";
+import { Command, type Interfaces } from "@oclif/core";
 import { AbortedError, BugError, GigaReelsError } from "../sdk/errors.js";
 import { errorCodeFor, ExitCode, exitCodeFor, isExpectedError } from "./exit-codes.js";
 import { decorationsAllowed, jsonText, type OutputMode, oneLine, stderrLine, writeOut } from "./output.js";
@@ -13,6 +13,9 @@ import { decorationsAllowed, jsonText, type OutputMode, oneLine, stderrLine, wri
 export interface JsonErrorDocument {
   error: { code: string; message: string; exitCode: number; suggestions: string[] };
 }
+
+// biome-ignore lint/suspicious/noExplicitAny: oclif's FlagOutput
+type Flags = { [name: string]: any };
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
@@ -43,6 +46,24 @@ export abstract class BaseCommand extends Command {
   /** Colour and spinners allowed on stderr. */
   protected get decorated(): boolean {
     return decorationsAllowed(this.mode);
+  }
+
+  /** login names a profile to create: an unknown --profile is not an error there. */
+  static createsProfile = false;
+
+  /** Parses, then refuses an unknown --profile (exit 2, naming the profiles that exist). */
+  // biome-ignore lint/suspicious/noExplicitAny: the same constraints as oclif's own parse()
+  protected override async parse<F extends Flags, B extends Flags, A extends { [name: string]: any }>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv);
+    const profile = (parsed.flags as { profile?: unknown }).profile;
+    if (typeof profile === "string" && !(this.constructor as typeof BaseCommand).createsProfile) {
+      const { checkProfileExists } = await import("../auth/profiles.js");
+      await checkProfileExists(profile);
+    }
+    return parsed;
   }
 
   override async init(): Promise<void> {
