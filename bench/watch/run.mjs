@@ -7,9 +7,27 @@
 // interval in force at that age, so the worst detection delay is found rather than one
 // lucky phase. The request and delay targets are per watcher; "never a 429" holds for all.
 //
-//   npm run build && node bench/watch/run.mjs
-import { ageIntervalMs } from "../../dist/lib/sdk/poll/scheduler.js";
-import { fixedPolicy, schedulerPolicy, seededRandom, simulateWatch } from "../../dist/lib/render/simulate.js";
+// 10 and 20 watchers on one key: each gets a share of 90 % of the minute limit, so their
+// worst delay is about one share (W x 60 s / 54); the target there is no 429.
+//
+//   node bench/watch/run.mjs
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "esbuild";
+
+// The simulation and the scheduler from source (simulate.ts is not part of the package).
+const out = join(mkdtempSync(join(tmpdir(), "bench-watch-")), "simulate.mjs");
+await build({
+  entryPoints: [new URL("./simulate.ts", import.meta.url).pathname],
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  outfile: out,
+  logLevel: "silent",
+});
+const { ageIntervalMs, fixedPolicy, minuteFloorMs, schedulerPolicy, seededRandom, simulateWatch } =
+  await import(out);
 
 const RENDERS = [
   { name: "30 s", ms: 30_000, target: { requests: 20, delayMs: 3_000 } },
@@ -26,7 +44,7 @@ const TRIALS = Number(process.env.TRIALS ?? 24);
 const rows = [];
 let failures = 0;
 for (const render of RENDERS) {
-  for (const watchers of [1, 3]) {
+  for (const watchers of [1, 3, 10, 20]) {
     for (const p of POLICIES) {
       const delays = [];
       let maxReq = 0;
@@ -40,6 +58,8 @@ for (const render of RENDERS) {
           renderMs: render.ms + Math.round((k * ageIntervalMs(render.ms, 1)) / TRIALS),
           watchers,
           policy: p.policy,
+          // only our client takes each request's slot from the shared budget (acquire)
+          acquire: p.name === "gigareels",
           random: seededRandom(1000 + k),
         });
         for (const w of r.watchers) {
@@ -56,7 +76,15 @@ for (const render of RENDERS) {
       const worst = delays.at(-1);
       let verdict = "";
       if (p.name === "gigareels") {
-        const ok = maxReq <= render.target.requests && worst <= render.target.delayMs && n429 === 0;
+        // many watchers: each waits its share of the minute; the target is no 429 and a delay
+        // within one share plus the age interval
+        const crowd = watchers >= 10;
+        const share = Math.max(
+          minuteFloorMs(watchers),
+          render.ms > 600_000 ? (watchers * 3_600_000) / 900 : 0,
+        );
+        const delayTarget = crowd ? share + render.target.delayMs : render.target.delayMs;
+        const ok = (crowd || maxReq <= render.target.requests) && worst <= delayTarget && n429 === 0;
         verdict = ok
           ? "meets"
           : n429 === 0 && peakMin <= 60 && peakHour <= 1000
@@ -77,7 +105,9 @@ for (const render of RENDERS) {
         "peak/h": peakHour,
         target:
           p.name === "gigareels"
-            ? `<=${render.target.requests} req, <=${render.target.delayMs / 1000} s, 0x429: ${verdict}`
+            ? watchers >= 10
+              ? `<=${((Math.max(minuteFloorMs(watchers), render.ms > 600_000 ? (watchers * 3_600_000) / 900 : 0) + render.target.delayMs) / 1000).toFixed(1)} s, 0x429: ${verdict}`
+              : `<=${render.target.requests} req, <=${render.target.delayMs / 1000} s, 0x429: ${verdict}`
             : "",
       });
     }

@@ -16,7 +16,7 @@ import {
   schedulerPolicy,
   seededRandom,
   simulateWatch,
-} from "../../src/lib/render/simulate.js";
+} from "../../bench/watch/simulate.js";
 
 const NOW = 1_700_000_000_000;
 const base = (over: Partial<PollInput> = {}): PollInput => ({
@@ -195,7 +195,7 @@ describe("nextPoll: transient failures", () => {
 
 describe("simulated time: renders against the published limits", () => {
   it("the simulated server does refuse a fixed 1 s poller (so 'no 429' below means something)", () => {
-    const r = simulateWatch({ renderMs: 3_600_000, watchers: 1, policy: fixedPolicy(1000) });
+    const r = simulateWatch({ renderMs: 3_600_000, watchers: 1, policy: fixedPolicy(1000), acquire: false });
     expect(r.total429).toBeGreaterThan(0);
     const lim = new SimulatedLimiter();
     for (let i = 0; i < 60; i++) expect(lim.take(i).allowed).toBe(true);

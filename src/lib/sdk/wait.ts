@@ -197,6 +197,7 @@ export async function waitForRender(
   let lastProgress: number | undefined;
   let pendingStatus: Omit<WaitEvent, "renderId" | "elapsedMs"> | undefined;
   let slowedFor: string | null = null;
+  let lastRequestAt = Number.POSITIVE_INFINITY;
 
   try {
     for (;;) {
@@ -278,8 +279,15 @@ export async function waitForRender(
       let requestAt = now();
       try {
         if (budget) {
+          // One file transaction per poll: the slot, this watcher's entry and the headers of
+          // its last answer, and back what every watcher knows.
+          const rl = deps.rateLimit?.();
           const grant = await budget.acquire("status", {
             signal: ctl.signal,
+            watch: {
+              nextPollAt: now() + 1_000,
+              rateLimit: rl && (rl.observedAt ?? 0) >= lastRequestAt ? rl : undefined,
+            },
             onWait: (w) =>
               emit({
                 type: "throttled",
@@ -291,6 +299,7 @@ export async function waitForRender(
               }),
           });
           requestAt = grant.at;
+          if (grant.view) view = grant.view;
         }
         answer = await deps.getStatus(renderId, { signal: ctl.signal });
       } catch (err) {
@@ -302,12 +311,15 @@ export async function waitForRender(
       if (options.signal?.aborted) throw aborted();
       if (deadlineHit) throw deadlineError();
       polled = true;
-      if (budget) {
+      lastRequestAt = requestAt;
+      if (budget && failure instanceof RateLimitError) {
+        // a 429: every process of the key pauses (the headers go with the next acquire)
         const rl = deps.rateLimit?.();
-        const fresh = rl && (rl.observedAt ?? 0) >= requestAt ? rl : undefined;
-        const asked = failure instanceof RateLimitError ? serverWaitOf(failure, now()) : undefined;
-        if (asked !== undefined) await budget.observe("status", { retryAfterMs: asked });
-        view = await budget.update({ rateLimit: fresh, nextPollAt: now() + 1_000 });
+        const asked = serverWaitOf(failure, now());
+        await budget.observe("status", {
+          retryAfterMs: asked,
+          rateLimit: rl && (rl.observedAt ?? 0) >= requestAt ? rl : undefined,
+        });
       }
 
       if (failure !== undefined) {

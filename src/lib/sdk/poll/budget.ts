@@ -316,19 +316,36 @@ export class SharedBudget {
    */
   async acquire(
     group: BudgetGroup,
-    options: { signal?: AbortSignal; onWait?: (wait: BudgetWait) => void } = {},
-  ): Promise<Grant> {
+    options: {
+      signal?: AbortSignal;
+      onWait?: (wait: BudgetWait) => void;
+      /**
+       * A watcher's update made in the same transaction (one file write per poll): `watch`
+       * registers it until `nextPollAt` and merges the headers it last saw; the grant then
+       * carries the view `update` would return.
+       */
+      watch?: BudgetUpdate;
+    } = {},
+  ): Promise<Grant & { view?: BudgetView }> {
     const start = this.now();
     for (;;) {
       if (options.signal?.aborted) throw new AbortedError("Aborted");
       const r = await this.transact((file, now) => {
+        const watched = options.watch ? this.applyUpdate(file, now, options.watch) : false;
         const state = groupOf(file, group);
         const w = waitBeforeSend(state, now, this.limits[group], this.minuteMs);
-        if (w.waitMs > 0) return { write: false, value: { ...w, at: now } };
+        if (w.waitMs > 0) return { write: watched, value: { ...w, at: now, view: undefined } };
         recordRequest(state.usage, now, this.minuteMs);
-        return { write: true, value: { ...w, at: now } };
+        const view = options.watch ? this.viewOf(file, now, false) : undefined;
+        return { write: true, value: { ...w, at: now, view } };
       });
-      if (r.value.waitMs <= 0) return { at: r.value.at, waitedMs: r.value.at - start, shared: r.shared };
+      if (r.value.waitMs <= 0)
+        return {
+          at: r.value.at,
+          waitedMs: r.value.at - start,
+          shared: r.shared,
+          ...(r.value.view ? { view: { ...r.value.view, shared: r.shared } } : {}),
+        };
       // Spread: up to a quarter of the wait, at most 2 s, so waiters do not collide on the lock.
       const spread = Math.floor(this.random() * Math.min(2_000, Math.max(20, r.value.waitMs / 4)));
       const waitMs = r.value.waitMs + spread;
@@ -362,29 +379,38 @@ export class SharedBudget {
   /** Registers this watcher (status group), records what happened, returns what all watchers know. Never throws. */
   async update(change: BudgetUpdate = {}): Promise<BudgetView> {
     const r = await this.transact((file, now) => {
-      if (change.leave) delete file.watchers[this.id];
-      else
-        file.watchers[this.id] = {
-          pid: process.pid,
-          host: hostname(),
-          until: Math.max(now, change.nextPollAt ?? now) + WATCHER_GRACE_MS,
-        };
-      const state = groupOf(file, "status");
-      mergeSnapshot(state, change.rateLimit, now);
-      if (change.requestAt !== undefined) recordRequest(state.usage, change.requestAt, this.minuteMs);
-      const watchers = Math.max(1, Object.keys(file.watchers).length + (change.leave ? 1 : 0));
-      return {
-        write: true,
-        value: {
-          watchers,
-          rateLimit: state.rateLimit,
-          recentRequests: [...state.usage.recent],
-          used: usageAt(state.usage, now, this.minuteMs),
-          pace: paceFor(state.usage, now, this.limits.status, watchers, this.minuteMs),
-        },
-      };
+      this.applyUpdate(file, now, change);
+      return { write: true, value: this.viewOf(file, now, change.leave ?? false) };
     });
     return { ...r.value, shared: r.shared };
+  }
+
+  /** Applies a watcher's update to the file; true (it always changes the file). */
+  private applyUpdate(file: BudgetFile, now: number, change: BudgetUpdate): boolean {
+    if (change.leave) delete file.watchers[this.id];
+    else
+      file.watchers[this.id] = {
+        pid: process.pid,
+        host: hostname(),
+        until: Math.max(now, change.nextPollAt ?? now) + WATCHER_GRACE_MS,
+      };
+    const state = groupOf(file, "status");
+    mergeSnapshot(state, change.rateLimit, now);
+    if (change.requestAt !== undefined) recordRequest(state.usage, change.requestAt, this.minuteMs);
+    return true;
+  }
+
+  /** What all watchers of the key know (status group). */
+  private viewOf(file: BudgetFile, now: number, leaving: boolean): Omit<BudgetView, "shared"> {
+    const state = groupOf(file, "status");
+    const watchers = Math.max(1, Object.keys(file.watchers).length + (leaving ? 1 : 0));
+    return {
+      watchers,
+      rateLimit: state.rateLimit,
+      recentRequests: [...state.usage.recent],
+      used: usageAt(state.usage, now, this.minuteMs),
+      pace: paceFor(state.usage, now, this.limits.status, watchers, this.minuteMs),
+    };
   }
 
   /** Removes this watcher from the file. Never throws. */
@@ -442,7 +468,8 @@ export class SharedBudget {
           }
           return out.value;
         },
-        { timeoutMs: this.lockTimeoutMs, staleMs: 10_000 },
+        // the critical section is a read and a rename: retry the lock often
+        { timeoutMs: this.lockTimeoutMs, staleMs: 10_000, maxSleepMs: 5 },
       );
       return { value, shared: true };
     } catch {

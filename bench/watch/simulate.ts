@@ -1,14 +1,26 @@
 /**
  * A simulated-time model of watchers following renders against a server that enforces the
  * published status limits with fixed windows (as the emulator does). Used by the scheduler's
- * unit tests and by bench/watch. Pure apart from the injected random source; no timers.
+ * unit tests and by bench/watch (run.mjs bundles it). Pure apart from the injected random
+ * source; no timers. It lives with the benchmark: it is not part of the package.
  */
 import {
   nextPoll,
   type RateLimitLimits,
   type RateLimitSnapshot,
   STATUS_LIMITS,
-} from "../sdk/poll/scheduler.js";
+} from "../../src/lib/sdk/poll/scheduler.js";
+
+import {
+  emptyUsage,
+  GROUP_LIMITS,
+  paceFor,
+  pruneUsage,
+  recordRequest,
+  roomFor,
+} from "../../src/lib/sdk/poll/windows.js";
+
+export { ageIntervalMs, minuteFloorMs } from "../../src/lib/sdk/poll/scheduler.js";
 
 /** A polling policy: the delay before the next poll, from what the watcher knows. */
 export type PollPolicy = (ctx: {
@@ -20,6 +32,7 @@ export type PollPolicy = (ctx: {
   rateLimit: RateLimitSnapshot | undefined;
   recentRequests: readonly number[] | undefined;
   watchers: number;
+  windowPaceMs?: number;
   random: () => number;
 }) => number;
 
@@ -44,6 +57,8 @@ export interface SimulationOptions {
   random?: () => number;
   /** Whether watchers share the freshest rate-limit headers (the budget file). Default true. */
   share?: boolean;
+  /** With `share`, whether each request first takes its slot from the shared budget (acquire). Default true. */
+  acquire?: boolean;
 }
 
 export interface WatcherResult {
@@ -135,6 +150,8 @@ export function simulateWatch(options: SimulationOptions): SimulationResult {
   }));
   let shared: RateLimitSnapshot | undefined;
   let recent: number[] = [];
+  // The shared budget file's log: acquire() before each request (as waitForRender does).
+  const usage = emptyUsage();
   // First decision of each watcher, at its submission.
   const decide = (w: (typeof ws)[number], now: number) => {
     const active = ws.filter((x) => !x.done && x.submitted <= now).length;
@@ -147,6 +164,7 @@ export function simulateWatch(options: SimulationOptions): SimulationResult {
       rateLimit: share ? shared : w.rateLimit,
       recentRequests: share ? recent : undefined,
       watchers: Math.max(1, active),
+      windowPaceMs: share ? paceFor(usage, now, GROUP_LIMITS.status, Math.max(1, active)).floorMs : undefined,
       random,
     });
     w.next = now + Math.max(0, delay);
@@ -157,6 +175,16 @@ export function simulateWatch(options: SimulationOptions): SimulationResult {
     if (pending.length === 0) break;
     const w = pending.reduce((a, b) => (b.next < a.next ? b : a));
     const now = w.next;
+    if (share && options.acquire !== false) {
+      // acquire("status"): wait (spread a little) until the sliding windows have room
+      pruneUsage(usage, now);
+      const room = roomFor(usage, now, GROUP_LIMITS.status);
+      if (room.waitMs > 0) {
+        w.next = now + room.waitMs + Math.floor(random() * Math.min(2_000, Math.max(20, room.waitMs / 4)));
+        continue;
+      }
+      recordRequest(usage, now);
+    }
     const answer = limiter.take(now);
     w.result.requests++;
     if (share) recent = [...recent.filter((t) => t > now - 65_000), now];
