@@ -181,7 +181,8 @@ describe("standalone binary against the emulator", () => {
 
 // CI (.ci/run) runs the tests inside a D-Bus session with an unlocked gnome-keyring and sets
 // GIGAREELS_TEST_KEYRING=1: there the binary must reach the keychain through keytar's native
-// module, shipped as a SEA asset and loaded from a private temporary folder.
+// module, shipped as a SEA asset and loaded from a private folder in the per-user cache folder
+// (GIGAREELS_CACHE_DIR), not TMPDIR.
 describe.runIf(process.env.GIGAREELS_TEST_KEYRING === "1")("standalone binary and the OS keychain", () => {
   let emulator: EmulatorHandle;
   let config: { dir: string; cleanup: () => void };
@@ -197,7 +198,12 @@ describe.runIf(process.env.GIGAREELS_TEST_KEYRING === "1")("standalone binary an
 
   it("stores the key in the keychain, not in credentials.json, and leaves no temporary folder", async () => {
     const key = emulator.keys[0]!;
-    const env = { GIGAREELS_CONFIG_DIR: config.dir, TMPDIR: config.dir };
+    const cache = join(config.dir, "cache");
+    const env = {
+      GIGAREELS_CONFIG_DIR: config.dir,
+      TMPDIR: join(config.dir, "no-such-tmp"),
+      GIGAREELS_CACHE_DIR: cache,
+    };
     const login = await runBinary(
       ["login", "--with-token", "--base-url", emulator.url, "--profile", profile],
       {
@@ -210,7 +216,9 @@ describe.runIf(process.env.GIGAREELS_TEST_KEYRING === "1")("standalone binary an
     const text = readFileSync(join(config.dir, "credentials.json"), "utf8");
     expect(JSON.parse(text).profiles[profile].keyLocation).toBe("keychain");
     expect(text).not.toContain(key);
-    const leftovers = execFileSync("ls", ["-A", config.dir], { encoding: "utf8" });
+    // Extracted in the cache folder (TMPDIR does not even exist), and removed after loading.
+    expect(login.stderr).not.toContain("TMPDIR");
+    const leftovers = execFileSync("ls", ["-A", join(cache, "native")], { encoding: "utf8" });
     expect(leftovers).not.toContain("gigareels-keytar-");
     const logout = await runBinary(["logout", "--profile", profile], { env });
     expect(logout.code, logout.stderr).toBe(0);
