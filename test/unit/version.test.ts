@@ -76,7 +76,16 @@ describe("install method", () => {
   it("names the upgrade command of each install method", () => {
     expect(upgradeCommand("npm")).toBe("npm install --global @gigareels/sdk@latest");
     expect(upgradeCommand("homebrew")).toBe("brew upgrade gigareels");
-    expect(upgradeCommand("binary", "linux")).toMatch(/^curl -fsSL https:\/\/\S+\/install\.sh \| sh$/);
+    expect(upgradeCommand("binary", "linux", "/home/u/.local/bin/gigareels", "/home/u")).toMatch(
+      /^curl -fsSL https:\/\/\S+\/install\.sh \| sh$/,
+    );
+    // Installed with --prefix elsewhere: the same folder again.
+    expect(upgradeCommand("binary", "linux", "/opt/tools/bin/gigareels", "/home/u")).toMatch(
+      /^curl -fsSL https:\/\/\S+\/install\.sh \| sh -s -- --prefix \/opt\/tools$/,
+    );
+    expect(upgradeCommand("binary", "darwin", "/Users/a b/bin/gigareels", "/Users/a")).toMatch(
+      / \| sh -s -- --prefix '\/Users\/a b'$/,
+    );
     expect(upgradeCommand("binary", "win32")).toMatch(/^irm https:\/\/\S+\/install\.ps1 \| iex$/);
     expect(upgradeCommand("deb")).toContain("sudo apt install ./gigareels_");
   });

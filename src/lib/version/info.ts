@@ -4,6 +4,8 @@
  * running it (the embedded one, in the standalone binary).
  */
 import { existsSync, realpathSync } from "node:fs";
+import { homedir } from "node:os";
+import { posix } from "node:path";
 import { SDK_VERSION } from "../sdk/version.js";
 
 /** Defined by scripts/bundle.mjs (esbuild `define`); absent when running from tsc output or src/. */
@@ -95,8 +97,17 @@ export function formatVersion(info: VersionInfo): string {
   return `gigareels ${info.version} (${build})\n${METHOD_LABEL[info.installMethod]}, ${info.platform}, Node ${info.node}`;
 }
 
-/** The command that upgrades this copy, for the update notice. */
-export function upgradeCommand(method: InstallMethod, platform: string = process.platform): string {
+/**
+ * The command that upgrades this copy, for the update notice. For the standalone binary, the
+ * install script with the folder it runs from when that is not the script's default
+ * (`<prefix>/bin/gigareels` -> `--prefix <prefix>`).
+ */
+export function upgradeCommand(
+  method: InstallMethod,
+  platform: string = process.platform,
+  execPath: string = process.execPath,
+  home: string = homedir(),
+): string {
   switch (method) {
     case "npm":
       return "npm install --global @gigareels/sdk@latest";
@@ -105,12 +116,20 @@ export function upgradeCommand(method: InstallMethod, platform: string = process
     case "deb":
       return "download the new .deb from the release page and run: sudo apt install ./gigareels_<version>_<arch>.deb";
     case "binary":
-      return platform === "win32"
-        ? `irm ${INSTALL_SCRIPT_BASE}/install.ps1 | iex`
-        : `curl -fsSL ${INSTALL_SCRIPT_BASE}/install.sh | sh`;
+      if (platform === "win32") return `irm ${INSTALL_SCRIPT_BASE}/install.ps1 | iex`;
+      return `curl -fsSL ${INSTALL_SCRIPT_BASE}/install.sh | sh${prefixArgument(execPath, home)}`;
     default:
       return "git pull && npm run build";
   }
+}
+
+/** ` -s -- --prefix DIR`, DIR quoted for sh as src/lib/cli/output.ts's shellQuote does (doctor imports this module and must not import src/lib/cli). */
+function prefixArgument(execPath: string, home: string): string {
+  const p = posix.dirname(execPath.split("\\").join("/"));
+  if (posix.basename(p) !== "bin") return "";
+  const prefix = posix.dirname(p);
+  if (prefix === posix.join(home, ".local")) return "";
+  return ` -s -- --prefix ${/^[\w@%+=:,./-]+$/.test(prefix) ? prefix : `'${prefix.replace(/'/g, "'\\''")}'`}`;
 }
 
 /** Where the release's assets are downloaded from (install.sh's default GIGAREELS_DOWNLOAD_BASE). */
