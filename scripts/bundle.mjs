@@ -218,6 +218,9 @@ async function bundleCjs(root, { kind, outfile, nodeTarget, plugins = [], extern
     define: {
       "import.meta.url": "__gigareelsImportMetaUrl",
       __GIGAREELS_BUILD__: JSON.stringify(buildStamp(root, kind === "sea" ? "binary" : "npm")),
+      // src/lib/sdk/version.ts: its package.json lookup is relative to its own file, which the
+      // bundle moved (and a binary has no package.json).
+      __GIGAREELS_VERSION__: JSON.stringify(readJson(join(root, "package.json")).version),
     },
     banner: { js: 'var __gigareelsImportMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
   });
