@@ -16,6 +16,10 @@
  *  - `transport.rateLimit(group)` / `transport.rateLimits()`: the last X-RateLimit-* state
  *    seen per endpoint group.
  *
+ * Split in modules: ./http-types.ts (the types above), ./answers.ts (answer -> error, via
+ * APIError.generate; connection failure -> reason), ./abort.ts (abortable sleep), ./urls.ts
+ * (URLs below the base URL); re-exported here, so importers keep using this module.
+ *
  * Every request is a single ky attempt (ky's own retry, timeout and redirect handling are
  * off); this module runs the retry loop, the timeouts and the redirects itself:
  *  - GET/HEAD are retried on network errors, per-attempt timeouts, 408, 429 and 5xx; a POST
@@ -28,7 +32,7 @@
  */
 import type { KyInstance } from "ky";
 import { maskKey } from "../credentials/key-format.js";
-import { errorChain, ProxyError } from "../net/proxy.js";
+import { ProxyError } from "../net/proxy.js";
 import {
   type EndpointGroup,
   backoffDelayMs,
@@ -41,11 +45,9 @@ import {
   type RateLimitState,
   serverRequestedWait,
 } from "./backoff.js";
-import { createDebugLogger, type DebugLogger, type DebugOption } from "./debug.js";
+import { createDebugLogger, type DebugLogger } from "./debug.js";
 import {
-  AbortedError,
   BugError,
-  APIError,
   ConnectionError,
   CrossOriginRedirectError,
   type GigaReelsError,
@@ -53,255 +55,40 @@ import {
   TimeoutError,
 } from "./errors.js";
 import { userAgent } from "./version.js";
+import { abortedError, sleep, throwIfAborted } from "./abort.js";
+import {
+  connectionReason,
+  decoder,
+  errorFromResponse,
+  FINAL_REASONS,
+  headersToRecord,
+  isRetryableStatus,
+  parseJsonBody,
+  REASON_TEXT,
+  recordHeaders,
+  what,
+} from "./answers.js";
+import type {
+  FetchLike,
+  FormResponse,
+  JsonResponse,
+  RawResponse,
+  SendOptions,
+  TransportConfig,
+} from "./http-types.js";
+import { buildUrl, checkBaseUrl, originOf } from "./urls.js";
 
-/** The `fetch` signature the transport calls (ky passes unknown options such as `dispatcher` as the 2nd argument). */
-export type FetchLike = (input: Request, init?: RequestInit) => Promise<Response>;
-
-export interface RetryTuning {
-  /** Bound of the first backoff delay. Default 500 ms. */
-  baseDelayMs?: number;
-  /** Cap of a computed backoff delay. Default 10 s. */
-  maxDelayMs?: number;
-  /** Smallest gap between two attempts, whatever else says. Default 250 ms. */
-  minGapMs?: number;
-  /** Longest server-asked wait we honour by sleeping; longer asks fail at once with the wait in the error. Default 60 s. */
-  maxServerWaitMs?: number;
-  /** Random source in [0, 1) for the jitter (tests). */
-  random?: () => number;
-}
-
-export interface TransportConfig {
-  /** The base URL, already validated, or a lazy resolver (stored profile). */
-  baseUrl: string | (() => Promise<string>);
-  /** Resolves the API key (already validated) for authenticated requests. */
-  apiKey?: () => Promise<string>;
-  /** Custom fetch. Default: the global fetch, through the proxy that HTTPS_PROXY/HTTP_PROXY/NO_PROXY in process.env name (src/lib/net). */
-  fetch?: FetchLike;
-  /** Per-attempt timeout. Default 30 000 ms. */
-  timeoutMs?: number;
-  /** Overall deadline for one logical request, retries and waits included. Default 120 000 ms. */
-  deadlineMs?: number;
-  /** Retries after the first attempt. Default 2. */
-  maxRetries?: number;
-  retry?: RetryTuning;
-  debug?: DebugOption;
-  /** Extra User-Agent product token, e.g. "gigareels-cli/0.1.0". */
-  userAgent?: string;
-}
-
-export type QueryValue = string | number | boolean | undefined | null;
-
-export interface SendOptions {
-  method: string;
-  /** Path below the base URL ("/api/me"), or an absolute URL on the base URL's origin. */
-  path: string;
-  query?: Record<string, QueryValue | QueryValue[]>;
-  headers?: Record<string, string>;
-  /** JSON body (sets Content-Type: application/json). */
-  json?: unknown;
-  /** Raw body (string, bytes or form fields). */
-  body?: string | Uint8Array | URLSearchParams;
-  /** Send `Authorization: Bearer <key>`. Default true. */
-  auth?: boolean;
-  /** Sent as `Idempotency-Key` on every attempt; makes a POST retryable. */
-  idempotencyKey?: string;
-  /** false: never retry; true: retry even a non-GET (only for requests that are safe to repeat). Default: GET/HEAD, or any method with an idempotency key. */
-  retry?: boolean;
-  signal?: AbortSignal;
-  /** Per-attempt timeout for this request. */
-  timeoutMs?: number;
-  /** Overall deadline for this request. */
-  deadlineMs?: number;
-}
-
-export interface RawResponse {
-  status: number;
-  statusText: string;
-  /** Lower-cased header names. */
-  headers: Record<string, string>;
-  body: Uint8Array;
-  /** The final URL (after same-origin redirects). */
-  url: string;
-  method: string;
-  /** Attempts made (1 = no retry). */
-  attempts: number;
-  /** The body as UTF-8 text. */
-  text(): string;
-}
-
-export interface JsonResponse<T> {
-  status: number;
-  headers: Record<string, string>;
-  data: T;
-  raw: RawResponse;
-}
-
-export interface FormResponse {
-  status: number;
-  headers: Record<string, string>;
-  /** The parsed JSON body, or null for an empty body. */
-  body: unknown;
-}
+// The transport's surface, split into modules (types, answers, abort, urls) and re-exported here.
+export { sleep } from "./abort.js";
+export { connectionReason, errorFromResponse, parseJsonBody } from "./answers.js";
+export type * from "./http-types.js";
+export { buildUrl, checkBaseUrl } from "./urls.js";
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_DEADLINE_MS = 120_000;
 export const DEFAULT_MAX_RETRIES = 2;
 export const DEFAULT_MAX_SERVER_WAIT_MS = 60_000;
 const MAX_REDIRECTS = 5;
-
-const REASONS: Record<number, string> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  408: "Request Timeout",
-  409: "Conflict",
-  413: "Payload Too Large",
-  422: "Unprocessable Entity",
-  429: "Too Many Requests",
-  500: "Internal Server Error",
-  502: "Bad Gateway",
-  503: "Service Unavailable",
-  504: "Gateway Timeout",
-};
-
-const decoder = new TextDecoder();
-
-function headersToRecord(h: Headers): Record<string, string> {
-  const out: Record<string, string> = {};
-  h.forEach((v, k) => {
-    out[k.toLowerCase()] = v;
-  });
-  return out;
-}
-
-function recordHeaders(rec: Record<string, string>): { get(name: string): string | null } {
-  return { get: (name) => rec[name.toLowerCase()] ?? null };
-}
-
-function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || (status >= 500 && status <= 599);
-}
-
-/** Maps a fetch failure to a short reason word. */
-export function connectionReason(err: unknown): string {
-  const { codes, messages } = errorChain(err);
-  const all = `${codes} ${messages}`;
-  // fetch refuses ports of the Fetch standard's "bad port" list (e.g. 1, 9, 6000) before connecting.
-  if (/^bad port$/im.test(messages.replace(/ \| /g, "\n"))) return "blocked-port";
-  if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|getaddrinfo/i.test(all)) return "dns";
-  if (/ECONNREFUSED/.test(all)) return "refused";
-  if (/CERT|TLS|SSL|self[- ]signed|UNABLE_TO_VERIFY|DEPTH_ZERO/i.test(all)) return "tls";
-  if (/ECONNRESET|EPIPE|UND_ERR_SOCKET|other side closed|socket hang up|terminated/i.test(all))
-    return "reset";
-  return "network";
-}
-
-const REASON_TEXT: Record<string, string> = {
-  dns: "the host name could not be resolved",
-  refused: "the connection was refused",
-  reset: "the connection was reset before an answer arrived",
-  tls: "the TLS handshake failed (certificate problem)",
-  network: "the network request failed",
-  "blocked-port": "fetch never connects to this port (it is on the Fetch standard's list of blocked ports)",
-};
-
-/** Connection failures that a retry cannot cure, in words for the debug line. */
-const FINAL_REASONS: Record<string, string> = {
-  tls: "a certificate problem",
-  proxy: "a proxy's refusal",
-  "blocked-port": "a blocked port",
-};
-
-/** Short, key-free description of the request for messages: "GET /api/me". */
-function what(method: string, url: string): string {
-  try {
-    const u = new URL(url);
-    return `${method} ${u.pathname}`;
-  } catch {
-    return method;
-  }
-}
-
-/** Parses a body as JSON when it looks like JSON; `ok:false` when it is not JSON. */
-export function parseJsonBody(
-  body: Uint8Array,
-  contentType: string | undefined,
-): { ok: true; value: unknown } | { ok: false; empty: boolean } {
-  const text = decoder.decode(body);
-  if (text.trim() === "") return { ok: false, empty: true };
-  const ct = (contentType ?? "").toLowerCase();
-  if (ct && !ct.includes("json") && !ct.startsWith("text/plain")) return { ok: false, empty: false };
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch {
-    return { ok: false, empty: false };
-  }
-}
-
-function serverText(body: unknown): string | undefined {
-  if (!body || typeof body !== "object") return undefined;
-  const b = body as Record<string, unknown>;
-  for (const k of ["error_description", "error", "message", "detail"]) {
-    const v = b[k];
-    if (typeof v === "string" && v.trim()) {
-      // For OAuth bodies, "invalid_grant: description" reads better than the description alone.
-      if (k === "error_description" && typeof b.error === "string") return `${b.error}: ${v.trim()}`;
-      return v.trim();
-    }
-    if (v && typeof v === "object" && typeof (v as { message?: unknown }).message === "string")
-      return ((v as { message: string }).message || "").trim();
-  }
-  return undefined;
-}
-
-function oneLine(s: string, max = 300): string {
-  const flat = s.replace(/\s+/g, " ").trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-/**
- * Turns a non-2xx answer into the matching error. Message: "<status> <server text>", or for a
- * body that is not JSON, "<status> <reason> (<content type> answer from the server, not JSON)".
- */
-export function errorFromResponse(
-  res: RawResponse,
-  options: { rateLimit?: RateLimitState | null; now?: number } = {},
-): APIError {
-  const now = options.now ?? Date.now();
-  const ct = res.headers["content-type"];
-  const parsed = parseJsonBody(res.body, ct);
-  const reason = res.statusText || REASONS[res.status] || "HTTP error";
-  let message: string;
-  let body: unknown;
-  if (parsed.ok) {
-    body = parsed.value;
-    const t = serverText(parsed.value);
-    message = `${res.status} ${oneLine(t ?? reason)}`;
-  } else if (parsed.empty) {
-    body = undefined;
-    message = `${res.status} ${reason} (empty answer from the server)`;
-  } else {
-    const kind = (ct ?? "").split(";")[0]?.trim() || "unlabelled";
-    body = undefined;
-    message = `${res.status} ${reason} (${kind} answer from the server, not JSON)`;
-  }
-  const rl = options.rateLimit ?? null;
-  const wait =
-    res.status === 429
-      ? serverRequestedWait(res.status, recordHeaders(res.headers), body ?? res.text(), now)
-      : null;
-  return APIError.generate(res.status, message, {
-    body,
-    headers: res.headers,
-    requestId: res.headers["x-request-id"] ?? res.headers["request-id"],
-    method: res.method,
-    url: res.url,
-    rateLimit: rl ? { limit: rl.limit, remaining: rl.remaining, resetAt: rl.resetAt } : undefined,
-    retryAfterMs: wait?.ms,
-  });
-}
 
 class AttemptTimeout extends Error {}
 
@@ -747,65 +534,4 @@ export class Transport {
       },
     );
   }
-}
-
-function abortedError(signal: AbortSignal): AbortedError {
-  const r = signal.reason;
-  if (r instanceof AbortedError) return r;
-  return new AbortedError("The request was cancelled", { cause: r });
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw abortedError(signal);
-}
-
-/** Sleeps `ms`, waking early (with AbortedError) when the signal fires. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortedError(signal));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortedError(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/** The origin of a request URL, for messages ("the server" when it cannot be parsed). */
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return "the server";
-  }
-}
-
-/**
- * The fix for an answer that is not the API's: the base URL in use, named, since it may come
- * from GIGAREELS_BASE_URL, --base-url or the SDK's `baseUrl` option.
- */
-export function checkBaseUrl(url: string): string {
-  return `Check the base URL (${originOf(url)}): it should point at the GigaReels API`;
-}
-
-/** base + path (+ query). An absolute `path` is used as is (the origin check happens in `send`). */
-export function buildUrl(baseUrl: string, path: string, query?: SendOptions["query"]): string {
-  let url: URL;
-  if (/^https?:\/\//i.test(path)) url = new URL(path);
-  else url = new URL(`${baseUrl.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`);
-  for (const [k, v] of Object.entries(query ?? {})) {
-    const values = Array.isArray(v) ? v : [v];
-    for (const item of values) {
-      if (item === undefined || item === null) continue;
-      url.searchParams.append(k, String(item));
-    }
-  }
-  return url.href;
 }

@@ -21,7 +21,9 @@ function readVersion(): string {
   try {
     const mod = proc()?.getBuiltinModule?.("node:module") as typeof import("node:module") | undefined;
     if (!mod) return "0.0.0";
-    const pkg = mod.createRequire(import.meta.url)("../../../package.json") as { version?: unknown };
+    // `require("../../../package.json")` as written: the CLI bundles inline it (scripts/bundle.mjs).
+    const require = mod.createRequire(import.meta.url);
+    const pkg = require("../../../package.json") as { version?: unknown };
     return typeof pkg.version === "string" ? pkg.version : "0.0.0";
   } catch {
     return "0.0.0";
