@@ -35,6 +35,7 @@ describe("release workflow", () => {
         "  a:",
         "    runs-on: ubuntu-24.04",
         "    steps:",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression, not a JS template
         "      - run: echo ${{ github.no_such_field }}",
         "      - uses: actions/checkout@v4",
         "        with:",

@@ -10,6 +10,7 @@ import { notTheApi } from "../account/advice.js";
 import type { GigaReels } from "../sdk/client.js";
 import type { DownloadOutcome } from "../sdk/download/client.js";
 import { AbortedError, DeadlineExceededError, MalformedResponseError } from "../sdk/errors.js";
+import { deadlineSignal } from "../sdk/abort.js";
 import type { RenderStatus } from "../sdk/types.js";
 import type { WaitEvent } from "../sdk/wait.js";
 import { formatMs } from "../sdk/backoff.js";
@@ -333,34 +334,21 @@ export async function followRender(
     });
 
   // One signal for Ctrl-C and what is left of --timeout.
-  const ctl = new AbortController();
-  const onAbort = () => ctl.abort(options.signal.reason);
-  options.signal.addEventListener("abort", onAbort, { once: true });
-  let timedOut = false;
-  const timer =
-    deadline !== undefined
-      ? setTimeout(
-          () => {
-            timedOut = true;
-            ctl.abort(new AbortedError("deadline"));
-          },
-          Math.max(0, deadline - clock()),
-        )
-      : undefined;
+  const limit = deadlineSignal(options.signal, deadline, clock);
   let outcome: DownloadOutcome;
   try {
     downloadEvent("start", 0);
     outcome = await client.download(final.outputFile ?? renderId, {
       path,
       force: options.output.force,
-      signal: ctl.signal,
+      signal: limit.signal,
       onProgress: (p) => downloadEvent("progress", p.bytes, p.total, p.resumedFrom),
       onNotice: (message) => downloadEvent("restart", 0, undefined, 0, message),
       idleTimeoutMs: options.output.idleTimeoutMs,
     });
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (timedOut)
+    if (limit.timedOut())
       throw new DeadlineExceededError(
         `Render ${renderId} is done but its download did not finish within ${formatDuration(options.limitMs ?? options.timeoutMs ?? 0)}; the partial file ${path}.part is kept`,
         { suggestions: [`Resume with: ${resume}`] },
@@ -378,8 +366,7 @@ export async function followRender(
       throw withResume(err as Error, resume);
     throw err;
   } finally {
-    if (timer) clearTimeout(timer);
-    options.signal.removeEventListener("abort", onAbort);
+    limit.dispose();
   }
   downloadEvent("done", outcome.bytes, outcome.bytes, outcome.resumedFrom);
   result.download = { path: outcome.path, bytes: outcome.bytes, resumedFrom: outcome.resumedFrom };

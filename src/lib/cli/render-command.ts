@@ -9,7 +9,8 @@ import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import { Flags } from "@oclif/core";
 import type { GigaReels } from "../sdk/client.js";
-import { AbortedError, DeadlineExceededError } from "../sdk/errors.js";
+import { DeadlineExceededError } from "../sdk/errors.js";
+import { deadlineSignal } from "../sdk/abort.js";
 import type { RenderCreated } from "../sdk/types.js";
 import { formatMs } from "../sdk/backoff.js";
 import { BaseCommand } from "./base-command.js";
@@ -277,27 +278,14 @@ export abstract class FollowCommand extends BaseCommand {
     deadline: number | undefined,
     timeoutMs: number | undefined,
   ): Promise<RenderCreated> {
-    const ctl = new AbortController();
-    const onAbort = () => ctl.abort(this.signal.reason);
-    this.signal.addEventListener("abort", onAbort, { once: true });
-    let timedOut = false;
-    const timer =
-      deadline !== undefined
-        ? setTimeout(
-            () => {
-              timedOut = true;
-              ctl.abort(new AbortedError("deadline"));
-            },
-            Math.max(0, deadline - Date.now()),
-          )
-        : undefined;
+    const limit = deadlineSignal(this.signal, deadline);
     try {
       return await client.createRender(submission.endpoint, submission.body, {
         idempotencyKey,
-        signal: ctl.signal,
+        signal: limit.signal,
       });
     } catch (err) {
-      if (timedOut && !this.signal.aborted)
+      if (limit.timedOut() && !this.signal.aborted)
         throw new DeadlineExceededError(
           `The server did not accept the render within ${formatMs(timeoutMs ?? 0)} (--timeout); it may still have been created`,
           {
@@ -308,8 +296,7 @@ export abstract class FollowCommand extends BaseCommand {
         );
       throw err;
     } finally {
-      if (timer) clearTimeout(timer);
-      this.signal.removeEventListener("abort", onAbort);
+      limit.dispose();
     }
   }
 
