@@ -25,7 +25,12 @@ const REASONS: Record<number, string> = {
   504: "Gateway Timeout",
 };
 
-export const decoder = new TextDecoder();
+const decoder = new TextDecoder();
+
+/** UTF-8 text of a body (kept behind a function: the decoder's inferred type would name Node's util in the declarations). */
+export function decodeText(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
 
 export function headersToRecord(h: Headers): Record<string, string> {
   const out: Record<string, string> = {};

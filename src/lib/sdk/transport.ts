@@ -58,7 +58,7 @@ import { userAgent } from "./version.js";
 import { abortedError, sleep, throwIfAborted } from "./abort.js";
 import {
   connectionReason,
-  decoder,
+  decodeText,
   errorFromResponse,
   FINAL_REASONS,
   headersToRecord,
@@ -482,7 +482,7 @@ export class Transport {
           url: currentUrl,
           method: currentMethod,
           attempts: 1,
-          text: () => decoder.decode(bytes),
+          text: () => decodeText(bytes),
         };
       }
     } finally {
