@@ -8,8 +8,11 @@ import {
   ensurePrivateDir,
   LockTimeoutError,
   readJsonFile,
+  readJsonFileSync,
   withFileLock,
+  withSyncFileLock,
   writeFileAtomic,
+  writeFileAtomicSync,
 } from "../../src/lib/fs/index.js";
 
 let dir: string;
@@ -141,5 +144,74 @@ describe("withFileLock", () => {
     expect(err.code).toBe("lock_timeout");
     expect(err.message).toContain(lock);
     expect(existsSync(lock)).toBe(true); // someone else's lock is left alone
+  });
+});
+
+describe("withSyncFileLock", () => {
+  it("serialises holders and holds the lock within one turn of the event loop", async () => {
+    const lock = join(dir, "s.lock");
+    const file = join(dir, "s.json");
+    writeFileAtomicSync(file, "0");
+    // an observer running between turns of the event loop never sees the lock taken
+    let seen = 0;
+    let stop = false;
+    const watch = (async () => {
+      while (!stop) {
+        if (existsSync(lock)) seen++;
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    await Promise.all(
+      Array.from({ length: 40 }, () =>
+        withSyncFileLock(lock, () => {
+          const r = readJsonFileSync<number>(file);
+          writeFileAtomicSync(file, String((r.kind === "ok" ? r.value : 0) + 1));
+        }),
+      ),
+    );
+    stop = true;
+    await watch;
+    expect(seen).toBe(0);
+    expect(readFileSync(file, "utf8")).toBe("40");
+    expect(existsSync(lock)).toBe(false);
+    expect(readdirSync(dir).sort()).toEqual(["s.json"]); // no temporary file left
+  });
+
+  it("waits for a holder using withFileLock on the same path, and takes over a dead holder's lock", async () => {
+    const lock = join(dir, "m.lock");
+    const order: string[] = [];
+    const slow = withFileLock(lock, async () => {
+      order.push("async in");
+      await new Promise((r) => setTimeout(r, 50));
+      order.push("async out");
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    await withSyncFileLock(lock, () => order.push("sync"));
+    await slow;
+    expect(order).toEqual(["async in", "async out", "sync"]);
+
+    const child = spawn(process.execPath, ["-e", ""]);
+    const deadPid = await new Promise<number>((r) => child.on("exit", () => r(child.pid!)));
+    writeFileSync(
+      lock,
+      JSON.stringify({
+        pid: deadPid,
+        host: (await import("node:os")).hostname(),
+        token: "t",
+        at: Date.now(),
+      }),
+    );
+    expect(await withSyncFileLock(lock, () => "got it", { timeoutMs: 5000 })).toBe("got it");
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it("times out with a LockTimeoutError and leaves a live holder's lock alone", async () => {
+    const lock = join(dir, "busy.lock");
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: "other-host", token: "t", at: Date.now() }));
+    const err = await withSyncFileLock(lock, () => "never", { timeoutMs: 50, staleMs: 60_000 }).catch(
+      (e) => e,
+    );
+    expect(err).toBeInstanceOf(LockTimeoutError);
+    expect(existsSync(lock)).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -64,6 +65,29 @@ describe("shared budget file", () => {
     await a.leave();
     expect((await b.update({})).watchers).toBe(1);
     expect(Object.keys((await readState()).watchers)).toEqual([b.id]);
+  });
+
+  it("holds the file's lock for no turn of the event loop (the cost of a poll is a few system calls)", async () => {
+    const budgets = Array.from({ length: 4 }, () => new SharedBudget(KEY, { dir }));
+    await budgets[0]!.update({}); // creates the folder
+    const lock = `${budgetFilePath(KEY, dir)}.lock`;
+    let seen = 0;
+    let stop = false;
+    const watch = (async () => {
+      while (!stop) {
+        if (existsSync(lock)) seen++;
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    await Promise.all(
+      budgets.map(async (b) => {
+        for (let i = 0; i < 10; i++) await b.acquire("status", { watch: { nextPollAt: Date.now() + 1000 } });
+      }),
+    );
+    stop = true;
+    await watch;
+    expect(seen).toBe(0);
+    expect((await readState()).groups.status.usage.recent).toHaveLength(40);
   });
 
   it("starts fresh from a corrupt or odd file and repairs it", async () => {

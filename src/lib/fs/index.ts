@@ -13,8 +13,24 @@
  *     ...modify state...
  *     await writeFileAtomic(join(dir, "budget.json"), JSON.stringify(state), { mode: 0o600 });
  *   });
+ *
+ * State rewritten on every request (the rate-limit budget) uses the synchronous variants
+ * instead: withSyncFileLock runs the lock, the read, the write and the release in one turn
+ * of the event loop, so the lock is held for a few system calls, not for thread-pool round
+ * trips that a busy machine stretches to tens of milliseconds.
  */
-import { constants as fsc } from "node:fs";
+import {
+  closeSync,
+  constants as fsc,
+  fchmodSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { chmod, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { homedir, hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -321,4 +337,165 @@ async function breakStaleLock(lockPath: string, staleMs: number): Promise<void> 
 async function releaseLock(lockPath: string, token: string): Promise<void> {
   const info = await readLockInfo(lockPath);
   if (info?.token === token) await unlink(lockPath).catch(() => {});
+}
+
+/**
+ * writeFileAtomic without fsync, in synchronous calls (for withSyncFileLock): a temporary file
+ * in the same folder, chmod, rename over `path`. Never a partial file; not durable (a power
+ * loss may bring back the previous content).
+ */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o600): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${syncHex()}.tmp`);
+  let renamed = false;
+  try {
+    const fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, mode);
+    try {
+      const buf = typeof data === "string" ? Buffer.from(data) : data;
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+      if (process.platform !== "win32") fchmodSync(fd, mode);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    renamed = true;
+  } finally {
+    if (!renamed) rmSync(tmp, { force: true });
+  }
+}
+
+/** readJsonFile in one synchronous call. */
+export function readJsonFileSync<T = unknown>(path: string): JsonReadResult<T> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { kind: "missing" };
+    throw err;
+  }
+  try {
+    return { kind: "ok", value: JSON.parse(text.replace(/^\uFEFF/, "")) as T, text };
+  } catch (err) {
+    return { kind: "corrupt", text, error: (err as Error).message };
+  }
+}
+
+let syncCounter = 0;
+/** A unique-enough hex name part without loading node:crypto (names only, never secrets). */
+function syncHex(): string {
+  syncCounter = (syncCounter + 1) % 0x10000;
+  return `${Math.floor(Math.random() * 0xffffffff).toString(16)}${syncCounter.toString(16)}`;
+}
+
+/**
+ * withFileLock for a SYNCHRONOUS critical section (`fn` must not await): every attempt to
+ * take the lock, `fn` and the release run in one turn of the event loop with synchronous
+ * calls, so the lock is held for the time of a few system calls (well under a millisecond)
+ * and a process never holds it while its event loop is busy elsewhere. Between attempts it
+ * sleeps 1 to `maxSleepMs` ms (default 4). Same lock file format and stale rules as
+ * withFileLock, so both may serve one lock path.
+ */
+export async function withSyncFileLock<T>(
+  lockPath: string,
+  fn: () => T,
+  options: FileLockOptions = {},
+): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const staleMs = options.staleMs ?? 30_000;
+  const maxSleep = Math.max(1, options.maxSleepMs ?? 4);
+  const host = hostname();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const token = `${process.pid}-${syncHex()}`;
+    if (tryLockSync(lockPath, { pid: process.pid, host, token, at: Date.now() })) {
+      try {
+        return fn();
+      } finally {
+        const info = readLockInfoSync(lockPath);
+        if (info?.token === token) {
+          try {
+            unlinkSync(lockPath);
+          } catch {}
+        }
+      }
+    }
+    // a stale lock is broken and retried at once, unless another process is breaking it
+    if (isStaleSync(lockPath, staleMs) && breakStaleLockSync(lockPath, staleMs)) continue;
+    if (Date.now() >= deadline) throw new LockTimeoutError(lockPath, timeoutMs);
+    await new Promise((r) => setTimeout(r, 1 + Math.floor(Math.random() * maxSleep)));
+  }
+}
+
+/** Creates the lock file holding `info`; false when it exists. */
+function tryLockSync(lockPath: string, info: LockInfo): boolean {
+  let fd: number;
+  try {
+    fd = openSync(lockPath, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  }
+  try {
+    writeSync(fd, JSON.stringify(info));
+  } catch (err) {
+    // a full disk: no empty lock left behind (see acquireLock)
+    closeSync(fd);
+    try {
+      unlinkSync(lockPath);
+    } catch {}
+    throw err;
+  }
+  closeSync(fd);
+  return true;
+}
+
+function readLockInfoSync(lockPath: string): LockInfo | null {
+  try {
+    const v = JSON.parse(readFileSync(lockPath, "utf8")) as Partial<LockInfo>;
+    if (typeof v.pid === "number" && typeof v.token === "string") return v as LockInfo;
+  } catch {}
+  return null;
+}
+
+/** isStale in synchronous calls. */
+function isStaleSync(lockPath: string, staleMs: number): boolean {
+  let mtime: number;
+  try {
+    mtime = lstatSync(lockPath).mtimeMs;
+  } catch {
+    return false;
+  }
+  const info = readLockInfoSync(lockPath);
+  if (info) return (info.host === hostname() && !pidAlive(info.pid)) || Date.now() - mtime > staleMs;
+  return Date.now() - mtime > Math.min(staleMs, UNWRITTEN_LOCK_GRACE_MS);
+}
+
+/** breakStaleLock in synchronous calls (the same `<lock>.break` protocol); false when another process is breaking it. */
+function breakStaleLockSync(lockPath: string, staleMs: number): boolean {
+  const before = readLockInfoSync(lockPath);
+  const breakPath = `${lockPath}.break`;
+  let fd: number;
+  try {
+    fd = openSync(breakPath, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    try {
+      if (Date.now() - lstatSync(breakPath).mtimeMs > 5_000) unlinkSync(breakPath);
+    } catch {}
+    return false;
+  }
+  try {
+    closeSync(fd);
+    const now = readLockInfoSync(lockPath);
+    if ((before?.token ?? null) === (now?.token ?? null) && isStaleSync(lockPath, staleMs)) {
+      try {
+        unlinkSync(lockPath);
+      } catch {}
+    }
+  } finally {
+    try {
+      unlinkSync(breakPath);
+    } catch {}
+  }
+  return true;
 }

@@ -2,7 +2,8 @@
  * The key's request budget, shared by every process that uses the key on this machine
  * (watchers, `render --wait`, `render batch`), through a small JSON file under the config
  * folder: `<configDir>/state/ratelimit-<sha256(key) prefix>.json` (never the key itself),
- * read, modified and written under `withFileLock`.
+ * read, modified and written under `withSyncFileLock` (the whole transaction in synchronous
+ * calls within one turn of the event loop: the lock is held for well under a millisecond).
  *
  *   const budget = new SharedBudget(apiKey);
  *   await budget.acquire("render", { signal });   // returns when a request may be sent
@@ -27,9 +28,9 @@ import {
   configDir,
   ensurePrivateDir,
   pidAlive,
-  readJsonFile,
-  withFileLock,
-  writeFileAtomic,
+  readJsonFileSync,
+  withSyncFileLock,
+  writeFileAtomicSync,
 } from "../../fs/index.js";
 import { AbortedError } from "../errors.js";
 import type { RateLimitSnapshot } from "./scheduler.js";
@@ -129,8 +130,6 @@ export interface SharedBudgetOptions {
   minuteMs?: number;
   /** The limits per group. Default: the published ones. */
   limits?: Partial<Record<BudgetGroup, WindowLimits>>;
-  /** fsync every write (what this file did before; only the benchmark's baseline). Default false. */
-  durable?: boolean;
 }
 
 /** The state file of a key: a hash prefix names it, never the key. */
@@ -283,7 +282,6 @@ export class SharedBudget {
   private readonly lockTimeoutMs: number;
   private readonly dir: string;
   private readonly limits: Record<BudgetGroup, WindowLimits>;
-  private readonly durable: boolean;
   /** What this process knows by itself, for when the file cannot be used. */
   private own: BudgetFile = emptyFile();
   private broken = false;
@@ -298,7 +296,6 @@ export class SharedBudget {
     this.lockTimeoutMs = options.lockTimeoutMs ?? 2_000;
     this.minuteMs = options.minuteMs ?? 60_000;
     this.limits = { ...GROUP_LIMITS, ...options.limits };
-    this.durable = options.durable ?? false;
     this.id = `${process.pid}-${randomBytes(4).toString("hex")}`;
   }
 
@@ -441,12 +438,12 @@ export class SharedBudget {
           return alone();
         }
       }
-      const value = await withFileLock(
+      const value = await withSyncFileLock(
         `${this.path}.lock`,
-        async () => {
+        () => {
           let file: BudgetFile;
           try {
-            const r = await readJsonFile(this.path);
+            const r = readJsonFileSync(this.path);
             file = r.kind === "ok" ? sanitizeBudgetFile(r.value) : emptyFile();
           } catch {
             file = emptyFile(); // EISDIR, EACCES on read: start fresh (the write will tell)
@@ -456,10 +453,7 @@ export class SharedBudget {
           const out = fn(file, now);
           if (out.write) {
             try {
-              await writeFileAtomic(this.path, `${JSON.stringify(file)}\n`, {
-                mode: 0o600,
-                sync: this.durable,
-              });
+              writeFileAtomicSync(this.path, `${JSON.stringify(file)}\n`, 0o600);
             } catch (err) {
               this.broken = true;
               throw err;
@@ -468,8 +462,7 @@ export class SharedBudget {
           }
           return out.value;
         },
-        // the critical section is a read and a rename: retry the lock often
-        { timeoutMs: this.lockTimeoutMs, staleMs: 10_000, maxSleepMs: 5 },
+        { timeoutMs: this.lockTimeoutMs, staleMs: 10_000 },
       );
       return { value, shared: true };
     } catch {
