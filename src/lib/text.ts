@@ -21,3 +21,28 @@ export function oneLine(message: string, suggestions: string[] = []): string {
   }
   return redactKeys(line);
 }
+
+/**
+ * 65536 -> "64.0 KiB": binary units (powers of 1024, labelled KiB/MiB/GiB/TiB so the number
+ * and its unit agree), one decimal; below 1 KiB the exact count ("512 B").
+ */
+export function formatBytes(n: number): string {
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  if (n < 1024) return `${n} B`;
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+/**
+ * A render's failure as the server worded it, without a leading "Render failed:" (or
+ * "failed:"), so it reads once after our own "Render rnd_x failed: ".
+ */
+export function failureReason(serverMessage: string): string {
+  const rest = serverMessage.replace(/^\s*(?:render(?:ing)?\s+)?failed\s*[:.,-]\s*/i, "");
+  return rest === "" ? serverMessage.trim() : rest.replace(/^[a-z]/, (c) => c.toUpperCase());
+}

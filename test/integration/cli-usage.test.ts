@@ -84,7 +84,7 @@ describe("an unknown command", () => {
       const flag = args.find((a) => a.startsWith("--") && a !== "--with-token")!;
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr).toBe(
-        `Error: Parsing ${flag} expects a duration greater than 0 such as 90s, 5m or 1h, not "${args.at(-1)}". See more help with --help\n`,
+        `Error: ${flag} expects a duration greater than 0 such as 90s, 5m or 1h, not "${args.at(-1)}". See more help with --help\n`,
       );
     }
   });

@@ -4,7 +4,8 @@
  * under the spinner.
  */
 import { describe, expect, it } from "vitest";
-import { expectNoFullKey, useTempConfig } from "../helpers/cli.js";
+import { join } from "node:path";
+import { expectNoFullKey, runCli, useTempConfig } from "../helpers/cli.js";
 import { useEmulator } from "../helpers/emulator.js";
 import { hasScript, inTerminal } from "../helpers/terminal.js";
 
@@ -44,6 +45,37 @@ describe.skipIf(!hasScript)("gigareels render in a terminal", () => {
     expect(r.screen).toContain("\u001b[?25l");
     expect(r.screen).toContain("\u001b[?25h");
     expectNoFullKey(r.screen, key);
+  });
+
+  it("the download bar shows the speed and the time left (only in a terminal)", async () => {
+    const key = emulator().createKey();
+    // 64 KiB in 4 KiB pieces every 100 ms: about 1.6 s of download
+    emulator().addFault({
+      route: "/files/*",
+      times: 1,
+      fault: { kind: "trickle", bytes: 4096, everyMs: 100 },
+    });
+    const out = join(config.dir, "speed.mp4");
+    const r = await render(["Speed", "--wait", "--output", out], [], key);
+    expect(r.code, r.screen).toBe(0);
+    expect(r.screen).toMatch(
+      /Downloading speed\.mp4 \[[#-]+\] [\d.]+ KiB of 64\.0 KiB \(\d+%\) · [\d.]+ (KiB|B)\/s · \d+s left/,
+    );
+    // not in a pipe: the log lines have no speed
+    emulator().addFault({
+      route: "/files/*",
+      times: 1,
+      fault: { kind: "trickle", bytes: 4096, everyMs: 100 },
+    });
+    const piped = await runCli(
+      ["render", "Speed", "--wait", "--output", join(config.dir, "piped.mp4"), "--base-url", emulator().url],
+      {
+        env: { GIGAREELS_CONFIG_DIR: config.dir, GIGAREELS_API_KEY: key },
+      },
+    );
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stderr).toContain("Downloading to");
+    expect(piped.stderr).not.toMatch(/\/s\b|left/);
   });
 
   it("Ctrl-C in the prompt: exit 130, nothing sent", async () => {

@@ -43,18 +43,18 @@ describe("render: values are checked before sending", () => {
     [
       "a bad --timeout",
       ["render", "x", "--timeout", "soon"],
-      // the flag named once (oclif's "Parsing --timeout" starts the message)
-      'Error: Parsing --timeout expects a duration greater than 0 such as 90s, 5m or 1h, not "soon"',
+      // the flag named once, without oclif's "Parsing --timeout" before it
+      'Error: --timeout expects a duration greater than 0 such as 90s, 5m or 1h, not "soon"',
     ],
     [
       "a zero --timeout",
       ["render", "x", "--timeout", "0", "--wait"],
-      'Parsing --timeout expects a duration greater than 0 such as 90s, 5m or 1h, not "0"',
+      'Error: --timeout expects a duration greater than 0 such as 90s, 5m or 1h, not "0"',
     ],
     [
       "a bad --max-outage",
       ["render", "x", "--max-outage", "-1"],
-      "Error: Parsing --max-outage expects a duration greater than 0",
+      "Error: --max-outage expects a duration greater than 0",
     ],
     [
       "a bad --idempotency-key",
@@ -458,6 +458,19 @@ describe("render --wait: trouble on the way", () => {
     expect(r.code).toBe(6);
     const id = emulator().renders().at(-1)!.id;
     expect(r.stderr).toContain(`Error: Render ${id} failed: The prompt was refused by the content filter`);
+  });
+
+  it("a failure the server words 'Render failed: ...' is said once (no 'failed: Render failed')", async () => {
+    emulator().setNextRenderOutcome("error");
+    const r = await cli(["render", "Doubled", "--wait"]);
+    expect(r.code).toBe(6);
+    const id = emulator().renders().at(-1)!.id;
+    expect(r.stderr).toContain(`Error: Render ${id} failed: The video could not be generated.`);
+    emulator().setNextRenderOutcome("error", { error: "Render failed: no such character" });
+    const again = await cli(["render", "Doubled", "--wait"]);
+    expect(again.code).toBe(6);
+    expect(again.stderr).toContain("failed: No such character");
+    expect(r.stderr + again.stderr).not.toMatch(/failed: Render failed/i);
   });
 
   it("--json: a failed render is an error event, then the error document on one line (exit 6)", async () => {

@@ -151,9 +151,9 @@ describe("log lines (not a terminal)", () => {
     dl("done", 4096);
     expect(lines).toEqual([
       "Downloading to /v.mp4",
-      "Downloading to /v.mp4: 1.0 KB of 4.0 KB (25%)",
-      "Downloading to /v.mp4: 2.0 KB of 4.0 KB (50%)",
-      "Downloading to /v.mp4: 3.0 KB of 4.0 KB (75%)",
+      "Downloading to /v.mp4: 1.0 KiB of 4.0 KiB (25%)",
+      "Downloading to /v.mp4: 2.0 KiB of 4.0 KiB (50%)",
+      "Downloading to /v.mp4: 3.0 KiB of 4.0 KiB (75%)",
     ]);
   });
 });
@@ -194,7 +194,7 @@ describe("spinner text (a terminal)", () => {
         0,
         "r",
       ),
-    ).toBe("Downloading v.mp4 [##########----------] 512 B of 1.0 KB (50%)");
+    ).toBe("Downloading v.mp4 [##########----------] 512 B of 1.0 KiB (50%)");
   });
 
   it("statusPhrase: progress for running renders only", () => {

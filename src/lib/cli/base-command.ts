@@ -123,6 +123,7 @@ export abstract class BaseCommand extends Command {
     // forget to call this.parse" warning after the one-line error.
     this.parsed = true;
     // oclif's RequiredArgsError (not exported by @oclif/core 4): its args and its message
+    err.message = withoutParsingPrefix(err.message);
     const args = (err as { args?: unknown }).args;
     if (Array.isArray(args) && /^Missing \d+ required args?\b/.test(err.message)) {
       err.message = missingArgsMessage(args, err.message);
@@ -133,6 +134,17 @@ export abstract class BaseCommand extends Command {
       this.stopExit,
     );
   }
+}
+
+/**
+ * oclif puts "Parsing --flag \n\t" before the error a flag's own parse throws ("Parsing
+ * --timeout expects a duration..."); the message says it as "--timeout expects a duration...".
+ */
+export function withoutParsingPrefix(message: string): string {
+  const m = /^Parsing (--[\w-]+)\s*\n\t/.exec(message);
+  if (!m) return message;
+  const rest = message.slice(m[0].length);
+  return rest.startsWith(m[1]!) ? rest : `${m[1]} ${rest}`;
 }
 
 /**

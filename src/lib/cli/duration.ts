@@ -13,7 +13,7 @@ export const MAX_DURATION_MS = 24 * 24 * 3_600_000;
 /**
  * Parses `90s`, `5m`, `1h`, `1h30m`, `250ms` or a bare number of seconds into milliseconds; zero
  * and more than 24 days are refused. `flag` names the flag in the message; leave it out inside an
- * oclif flag's `parse`, whose error already starts with "Parsing --flag".
+ * oclif flag's `parse` (the command's error handler puts the flag's name first).
  */
 export function parseDuration(input: string, flag?: string): number {
   const text = input.trim();

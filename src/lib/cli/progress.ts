@@ -2,7 +2,8 @@
  * How a followed render is shown (cli-conventions.md "Output"):
  * - `--json`: the FollowEvents as NDJSON on stdout, one per line (download progress every 10 %);
  * - a terminal: an ora spinner on stderr (loaded only then) with the status, progress, elapsed
- *   time, a countdown while rate-limited or retrying, then a download progress bar;
+ *   time, a countdown while rate-limited or retrying, then a download progress bar with the
+ *   speed and the time left;
  * - otherwise (logs, CI): one line on stderr per change (a new status word, progress passing
  *   a tenth, a rate-limit wait, a retry) and at most one heartbeat a minute.
  * The text of each is made by pure functions, so tests read it without a terminal.
@@ -10,7 +11,10 @@
 import { basename } from "node:path";
 import { formatDuration } from "./duration.js";
 import type { FollowEvent } from "./follow.js";
+import { failureReason, formatBytes } from "../text.js";
 import { forPeople, jsonText, stderrLine, writeOut } from "./output.js";
+
+export { formatBytes };
 
 export type PresenterKind = "json" | "spinner" | "lines";
 
@@ -21,18 +25,6 @@ export interface FollowPresenter {
 }
 
 export const HEARTBEAT_MS = 60_000;
-
-/** 65536 -> "64.0 KB" (powers of 1024, as file managers show). */
-export function formatBytes(n: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
-}
 
 /** "rendering 45%", "queued". */
 export function statusPhrase(status: string | undefined, progress: number | undefined): string {
@@ -47,13 +39,13 @@ export function bar(fraction: number, width = 20): string {
   return `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
 }
 
-/** "12.0 KB of 64.0 KB (18%)" or "12.0 KB". */
+/** "12.0 KiB of 64.0 KiB (18%)" or "12.0 KiB". */
 export function downloadAmount(bytes: number, total: number | undefined): string {
   if (total === undefined || total <= 0) return formatBytes(bytes);
   return `${formatBytes(bytes)} of ${formatBytes(total)} (${Math.floor((bytes / total) * 100)}%)`;
 }
 
-/** A download progress event worth a line or an NDJSON event: the tenth (or 10 MB step) changed. */
+/** A download progress event worth a line or an NDJSON event: the tenth (or 10 MiB step) changed. */
 function downloadStep(e: FollowEvent & { type: "download" }, stepsPerWhole: number): number {
   if (e.total && e.total > 0) return Math.floor((e.bytes / e.total) * stepsPerWhole);
   return Math.floor(e.bytes / (10 * 1024 * 1024));
@@ -157,8 +149,64 @@ export function linePresenter(
   };
 }
 
-/** What the spinner says, `sinceMs` after the event `e` arrived. */
-export function spinnerText(e: FollowEvent | undefined, sinceMs: number, renderId: string): string {
+/**
+ * A download's speed over the last few seconds (bytes per second), from the progress events:
+ * a moving window, so a stall shows as a falling speed and a resume does not count the bytes
+ * that were already on disk.
+ */
+export class SpeedMeter {
+  #samples: Array<{ at: number; bytes: number }> = [];
+  constructor(
+    private readonly windowMs = 3_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Forget the samples (a download that starts or starts over). */
+  reset(): void {
+    this.#samples = [];
+  }
+
+  add(bytes: number): void {
+    const at = this.now();
+    const last = this.#samples.at(-1);
+    if (last && bytes < last.bytes) this.#samples = []; // started over
+    this.#samples.push({ at, bytes });
+    while (this.#samples.length > 2 && at - this.#samples[1]!.at >= this.windowMs) this.#samples.shift();
+  }
+
+  /** Bytes per second, or undefined until half a second of samples is in. */
+  bytesPerSecond(): number | undefined {
+    const first = this.#samples[0];
+    const last = this.#samples.at(-1);
+    if (!first || !last) return undefined;
+    const ms = this.now() - first.at;
+    if (ms < 500) return undefined;
+    return ((last.bytes - first.bytes) * 1000) / ms;
+  }
+}
+
+/** " · 5.2 MiB/s · 12s left" (the time left only when the size is known and bytes are moving). */
+export function speedAndEta(
+  bytes: number,
+  total: number | undefined,
+  bytesPerSecond: number | undefined,
+): string {
+  if (bytesPerSecond === undefined) return "";
+  const speed = ` · ${formatBytes(Math.round(bytesPerSecond))}/s`;
+  if (total === undefined || total <= 0 || bytes >= total || bytesPerSecond < 1) return speed;
+  return `${speed} · ${formatDuration(((total - bytes) / bytesPerSecond) * 1000)} left`;
+}
+
+/**
+ * What the spinner says, `sinceMs` after the event `e` arrived; during a download,
+ * `bytesPerSecond` (from a SpeedMeter) adds the speed and the time left.
+ */
+export function spinnerText(
+  e: FollowEvent | undefined,
+  sinceMs: number,
+  renderId: string,
+  bytesPerSecond?: number,
+): string {
   if (!e) return `Render ${renderId}: waiting for the first answer`;
   const id = `Render ${e.renderId}`;
   const left = (ms: number | undefined) => formatDuration(Math.max(0, (ms ?? 0) - sinceMs));
@@ -176,11 +224,12 @@ export function spinnerText(e: FollowEvent | undefined, sinceMs: number, renderI
     case "done":
       return `${id}: done in ${formatDuration(e.elapsedMs)}`;
     case "error":
-      return `${id}: failed: ${e.message}`;
+      return `${id} failed: ${failureReason(e.message)}`;
     case "download": {
       const fraction = e.total ? e.bytes / e.total : 0;
       const shape = e.total ? `${bar(fraction)} ` : "";
-      return `Downloading ${basename(e.path)} ${shape}${downloadAmount(e.bytes, e.total)}`;
+      const rate = e.phase === "progress" ? speedAndEta(e.bytes, e.total, bytesPerSecond) : "";
+      return `Downloading ${basename(e.path)} ${shape}${downloadAmount(e.bytes, e.total)}${rate}`;
     }
   }
 }
@@ -193,7 +242,9 @@ export async function spinnerPresenter(
   const { default: ora } = await import("ora");
   // The spinner writes to stderr itself: its text takes the output pass here (a status word or
   // an error message from the server must not move the cursor or clear the screen).
-  const text = (e: FollowEvent | undefined, sinceMs: number) => forPeople(spinnerText(e, sinceMs, renderId));
+  const speed = new SpeedMeter(3_000, now);
+  const text = (e: FollowEvent | undefined, sinceMs: number) =>
+    forPeople(spinnerText(e, sinceMs, renderId, speed.bytesPerSecond()));
   const spinner = ora({ stream: process.stderr, text: text(undefined, 0) }).start();
   let last: FollowEvent | undefined;
   let lastAt = now();
@@ -207,6 +258,10 @@ export async function spinnerPresenter(
     event(e) {
       if (e.type === "submitted") return;
       if (e.type === "download" && e.phase === "start" && !spinner.isSpinning) spinner.start();
+      if (e.type === "download") {
+        if (e.phase === "start" || e.phase === "restart") speed.reset();
+        else if (e.phase === "progress") speed.add(e.bytes);
+      }
       if (e.type === "done") {
         spinner.succeed(text(e, 0));
         last = e;

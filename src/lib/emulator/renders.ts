@@ -118,7 +118,7 @@ export interface RenderStatus {
   finishedAt?: number;
 }
 
-const DEFAULT_ERROR = "Render failed: the video could not be generated";
+const DEFAULT_ERROR = "The video could not be generated";
 
 export class RenderStore {
   private readonly list: StoredRender[] = [];

@@ -32,6 +32,7 @@ import {
 import { sleep as abortableSleep } from "./transport.js";
 import { nodeOnly } from "./runtime.js";
 import type { RenderStatus } from "./types.js";
+import { failureReason } from "../text.js";
 
 export const DEFAULT_MAX_OUTAGE_MS = 5 * 60_000;
 
@@ -373,7 +374,7 @@ export async function waitForRender(
         const why =
           typeof status.error === "string" && status.error.trim() ? status.error.trim() : "no reason given";
         emit({ type: "error", status: "error", message: why, answer: status });
-        throw new RenderFailedError(renderId, `Render ${renderId} failed: ${why}`, {
+        throw new RenderFailedError(renderId, `Render ${renderId} failed: ${failureReason(why)}`, {
           suggestions: ["Check the render's parameters and submit it again"],
         });
       }

@@ -50,6 +50,7 @@ import type * as http from "node:http";
 import { basename } from "node:path";
 import type { Env } from "../env.js";
 import { ProxyError, proxyFor } from "../../net/proxy.js";
+import { formatBytes } from "../../text.js";
 import { DownloadError } from "./errors.js";
 
 /** The fetch a download may go through (the SDK's `fetch` option). */
@@ -356,18 +357,6 @@ function describe(url: string): string {
   } catch {
     return "the download URL";
   }
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let u = -1;
-  do {
-    v /= 1024;
-    u++;
-  } while (v >= 1024 && u < units.length - 1);
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
 }
 
 export async function downloadFile(options: DownloadOptions): Promise<DownloadResult> {
