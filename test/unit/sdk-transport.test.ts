@@ -338,6 +338,23 @@ describe("retries", () => {
     const r = await transport({ timeoutMs: 300 }).request({ method: "GET", path: "/api/me" });
     expect(r.raw.attempts).toBe(2);
   });
+  it("times out an attempt whose body stalls after the headers (ky's timeout stops at the headers), and retries a GET", async () => {
+    let n = 0;
+    srv.handle((_q, s) => {
+      n++;
+      s.writeHead(200, { "content-type": "application/json" });
+      if (n === 1)
+        s.write('{"ok":'); // then nothing more
+      else s.end('{"ok":1}');
+    });
+    const r = await transport({ timeoutMs: 300 }).request({ method: "GET", path: "/api/me" });
+    expect(r.data).toEqual({ ok: 1 });
+    expect(r.raw.attempts).toBe(2);
+    expect(lines.some((l) => /Request timed out: no answer to GET \/api\/me within 300 ms/.test(l))).toBe(
+      true,
+    );
+    expect(lines.some((l) => /retrying GET .* \(timeout; backoff\)/.test(l))).toBe(true);
+  });
   it("stops at the overall deadline with TimeoutError", async () => {
     srv.handle(() => {});
     const err = await transport({ timeoutMs: 200, deadlineMs: 500 })
@@ -367,6 +384,27 @@ describe("cancellation", () => {
 });
 
 describe("debug log", () => {
+  it("has a request and an answer line for every redirect hop (ky's hooks), the key masked in each", async () => {
+    srv.handle((q, s) => {
+      if (q.url === "/old") {
+        s.writeHead(307, { location: "/api/me" });
+        s.end();
+      } else json(s, 200, {}, { "x-ratelimit-limit": "60", "x-ratelimit-remaining": "59" });
+    });
+    await transport().request({ method: "GET", path: "/old" });
+    const shown = lines.map((l) =>
+      l.replace(/http:\/\/127\.0\.0\.1:\d+/g, "U").replace(/\(\d+ ms\)/, "(N ms)"),
+    );
+    expect(shown.map((l) => l.replace(/ \[.*\]$/, ""))).toEqual([
+      "gigareels:http -> GET U/old (attempt 1/3)",
+      "gigareels:http <- 307 GET U/old (N ms)",
+      "gigareels:http redirect to U/api/me",
+      "gigareels:http -> GET U/api/me (attempt 1/3)",
+      "gigareels:http <- 200 GET U/api/me (N ms) ratelimit 59/60",
+    ]);
+    expect(lines.filter((l) => l.includes("authorization: Bearer giga_****3456"))).toHaveLength(2);
+    expect(lines.join("\n")).not.toContain(KEY);
+  });
   it("shows method, URL, status and timing, with the key masked", async () => {
     srv.handle((_q, s) => json(s, 200, {}));
     await transport().request({ method: "GET", path: "/api/me", query: { a: "1" } });

@@ -44,10 +44,6 @@ export function recordHeaders(rec: Record<string, string>): { get(name: string):
   return { get: (name) => rec[name.toLowerCase()] ?? null };
 }
 
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || (status >= 500 && status <= 599);
-}
-
 /** Maps a fetch failure to a short reason word. */
 export function connectionReason(err: unknown): string {
   const { codes, messages } = errorChain(err);
@@ -69,13 +65,6 @@ export const REASON_TEXT: Record<string, string> = {
   tls: "the TLS handshake failed (certificate problem)",
   network: "the network request failed",
   "blocked-port": "fetch never connects to this port (it is on the Fetch standard's list of blocked ports)",
-};
-
-/** Connection failures that a retry cannot cure, in words for the debug line. */
-export const FINAL_REASONS: Record<string, string> = {
-  tls: "a certificate problem",
-  proxy: "a proxy's refusal",
-  "blocked-port": "a blocked port",
 };
 
 /** Short, key-free description of the request for messages: "GET /api/me". */

@@ -123,13 +123,15 @@ export function parseTryAgainIn(body: unknown): number | null {
 export interface ServerWait {
   ms: number;
   /** Where the wait came from, for debug lines and messages. */
-  source: "retry-after" | "x-ratelimit-reset" | "body";
+  source: "retry-after" | "x-ratelimit-reset" | "ratelimit-reset" | "body";
 }
 
 /**
  * What the server asked us to wait before trying again, in the documented order of
  * precedence: `Retry-After`, then (for 429) `X-RateLimit-Reset` corrected for skew, then
- * (for 429) the body's "Try again in N seconds". Null when it did not say.
+ * (for 429) the IETF draft's `RateLimit-Reset` (delta-seconds; what servers other than
+ * GigaReels' send, e.g. a gateway in front of it), then (for 429) the body's "Try again in
+ * N seconds". Null when it did not say.
  */
 export function serverRequestedWait(
   status: number,
@@ -143,6 +145,9 @@ export function serverRequestedWait(
   if (status !== 429) return null;
   const reset = waitUntilResetMs(headers.get("x-ratelimit-reset"), date, now);
   if (reset !== null) return { ms: reset, source: "x-ratelimit-reset" };
+  const delta = headers.get("ratelimit-reset")?.trim();
+  if (delta && /^\d+(\.\d+)?$/.test(delta))
+    return { ms: Math.round(Number(delta) * 1000), source: "ratelimit-reset" };
   const fromBody = parseTryAgainIn(body);
   if (fromBody !== null) return { ms: fromBody, source: "body" };
   return null;

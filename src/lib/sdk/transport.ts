@@ -20,13 +20,17 @@
  * APIError.generate; connection failure -> reason), ./abort.ts (abortable sleep), ./urls.ts
  * (URLs below the base URL); re-exported here, so importers keep using this module.
  *
- * Every request is a single ky attempt (ky's own retry, timeout and redirect handling are
- * off); this module runs the retry loop, the timeouts and the redirects itself:
+ * The HTTP client is ky (one instance per transport, `#ky`): it sends every attempt with the
+ * transport's fetch, sets the default headers, and runs the debug and rate-limit hooks. The
+ * retry policy is the pure function of ./retry.ts; `send()` runs it: attempt -> policy ->
+ * sleep -> attempt. ky's own retry and timeout and fetch's redirects are off, each for the
+ * reason written at the option:
  *  - GET/HEAD are retried on network errors, per-attempt timeouts, 408, 429 and 5xx; a POST
  *    only when it carries an Idempotency-Key (the same key on every retry).
  *  - The wait is what the server asked (Retry-After, X-RateLimit-Reset with skew correction,
- *    the 429 body's "Try again in N seconds"), else full-jitter capped exponential backoff;
- *    never less than a minimum gap; never past the overall deadline.
+ *    the 429 body's "Try again in N seconds") as a lower bound plus a small random spread,
+ *    else full-jitter capped exponential backoff; never less than a minimum gap; never past
+ *    the overall deadline.
  *  - Redirects are followed by hand within the base URL's origin only; a redirect to another
  *    origin throws CrossOriginRedirectError, so the key never leaves the origin.
  */
@@ -35,22 +39,16 @@ import { maskKey } from "../credentials/key-format.js";
 import { ProxyError } from "../net/proxy.js";
 import {
   type EndpointGroup,
-  backoffDelayMs,
-  DEFAULT_BACKOFF_BASE_MS,
-  DEFAULT_BACKOFF_CAP_MS,
-  DEFAULT_MIN_GAP_MS,
   endpointGroup,
   formatMs,
   parseRateLimit,
   type RateLimitState,
-  serverRequestedWait,
 } from "./backoff.js";
 import { createDebugLogger, type DebugLogger } from "./debug.js";
 import {
   BugError,
   ConnectionError,
   CrossOriginRedirectError,
-  type GigaReelsError,
   MalformedResponseError,
   TimeoutError,
 } from "./errors.js";
@@ -60,9 +58,7 @@ import {
   connectionReason,
   decodeText,
   errorFromResponse,
-  FINAL_REASONS,
   headersToRecord,
-  isRetryableStatus,
   parseJsonBody,
   REASON_TEXT,
   recordHeaders,
@@ -76,6 +72,15 @@ import type {
   SendOptions,
   TransportConfig,
 } from "./http-types.js";
+import {
+  type AttemptOutcome,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_MAX_SERVER_WAIT_MS,
+  isRetryableStatus,
+  isSafeToRepeat,
+  retryDecision,
+  stopLine,
+} from "./retry.js";
 import { buildUrl, checkBaseUrl, originOf } from "./urls.js";
 
 // The transport's surface, split into modules (types, answers, abort, urls) and re-exported here.
@@ -86,11 +91,17 @@ export { buildUrl, checkBaseUrl } from "./urls.js";
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_DEADLINE_MS = 120_000;
-export const DEFAULT_MAX_RETRIES = 2;
-export const DEFAULT_MAX_SERVER_WAIT_MS = 60_000;
 const MAX_REDIRECTS = 5;
 
 class AttemptTimeout extends Error {}
+
+/** What the ky hooks need to know about an attempt (ky's `context` option). */
+type AttemptContext = {
+  attempt: number;
+  total: number;
+  /** Local epoch ms when the request was handed to ky. */
+  sentAt: number;
+};
 
 /**
  * ky, loaded on the first request: its module touches `Request`/`ReadableStream` at load
@@ -118,6 +129,7 @@ async function defaultFetch(): Promise<FetchLike> {
 export class Transport {
   readonly #config: TransportConfig;
   #fetch: Promise<FetchLike> | undefined;
+  #kyInstance: Promise<KyInstance> | undefined;
   readonly #log: DebugLogger;
   readonly #userAgent: string;
   readonly #rateLimits = new Map<EndpointGroup, RateLimitState>();
@@ -233,28 +245,12 @@ export class Transport {
     const method = options.method.toUpperCase();
     const timeoutMs = options.timeoutMs ?? cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const deadlineMs = options.deadlineMs ?? cfg.deadlineMs ?? DEFAULT_DEADLINE_MS;
-    const maxRetries = Math.max(0, cfg.maxRetries ?? DEFAULT_MAX_RETRIES);
     const tuning = cfg.retry ?? {};
-    const minGap = tuning.minGapMs ?? DEFAULT_MIN_GAP_MS;
-    const maxServerWait = tuning.maxServerWaitMs ?? DEFAULT_MAX_SERVER_WAIT_MS;
-    const retryable =
-      options.retry ??
-      (method === "GET" ||
-        method === "HEAD" ||
-        (options.idempotencyKey !== undefined && options.idempotencyKey !== ""));
+    const policyTuning = { ...tuning, maxRetries: cfg.maxRetries ?? DEFAULT_MAX_RETRIES };
+    const random = tuning.random ?? Math.random;
+    const hasKey = options.idempotencyKey !== undefined && options.idempotencyKey !== "";
     const signal = options.signal;
-    const started = Date.now();
-    const deadline = started + deadlineMs;
-    /** Full-jitter capped exponential backoff for a retry, never below the minimum gap. */
-    const backoff = (retry: number): number =>
-      Math.max(
-        backoffDelayMs(retry, {
-          baseMs: tuning.baseDelayMs ?? DEFAULT_BACKOFF_BASE_MS,
-          capMs: tuning.maxDelayMs ?? DEFAULT_BACKOFF_CAP_MS,
-          random: tuning.random,
-        }),
-        minGap,
-      );
+    const deadline = Date.now() + deadlineMs;
 
     throwIfAborted(signal);
     const baseUrl = await this.baseUrl();
@@ -266,10 +262,8 @@ export class Transport {
       );
     }
 
-    const headers: Record<string, string> = {
-      accept: "application/json",
-      "user-agent": this.#userAgent,
-    };
+    // Accept and User-Agent are the ky instance's defaults (#ky); these override them.
+    const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(options.headers ?? {})) headers[k.toLowerCase()] = v;
     let body: string | Uint8Array | undefined;
     if (options.json !== undefined) {
@@ -281,107 +275,86 @@ export class Transport {
     } else if (options.body !== undefined) {
       body = options.body;
     }
-    if (options.idempotencyKey) headers["idempotency-key"] = options.idempotencyKey;
-    let keyMask: string | undefined;
+    if (hasKey) headers["idempotency-key"] = options.idempotencyKey as string;
     if (options.auth !== false) {
       if (!cfg.apiKey) throw new BugError("Transport: an authenticated request needs an apiKey resolver");
-      const key = await cfg.apiKey();
-      headers.authorization = `Bearer ${key}`;
-      keyMask = maskKey(key);
+      headers.authorization = `Bearer ${await cfg.apiKey()}`;
     }
 
-    const total = maxRetries + 1;
+    const total = isSafeToRepeat(method, hasKey, options.retry)
+      ? Math.max(0, policyTuning.maxRetries) + 1
+      : 1;
     for (let attempt = 1; ; attempt++) {
       throwIfAborted(signal);
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw this.#deadlineError(method, url, deadlineMs, attempt - 1);
-      if (this.#log.enabled) {
-        const shown = Object.entries(headers)
-          .map(([k, v]) => `${k}: ${k === "authorization" ? `Bearer ${keyMask}` : v}`)
-          .join(", ");
-        this.#log(`-> ${method} ${url} (attempt ${attempt}/${retryable ? total : 1}) [${shown}]`);
-      }
-      const t0 = Date.now();
       let res: RawResponse | undefined;
-      let failure: GigaReelsError | undefined;
+      let failure: ConnectionError | TimeoutError | undefined;
+      let outcome: AttemptOutcome;
+      const t0 = Date.now();
       try {
-        res = await this.#attempt(method, url, origin, headers, body, Math.min(timeoutMs, remaining), signal);
+        res = await this.#attempt(
+          method,
+          url,
+          origin,
+          headers,
+          body,
+          Math.min(timeoutMs, remaining),
+          signal,
+          {
+            attempt,
+            total,
+          },
+        );
         res.attempts = attempt;
+        const h = recordHeaders(res.headers);
+        outcome = { kind: "answer", status: res.status, headers: h };
+        if (isRetryableStatus(res.status)) {
+          const parsed = parseJsonBody(res.body, res.headers["content-type"]);
+          outcome.body = parsed.ok ? parsed.value : res.text();
+        }
       } catch (err) {
         if (err instanceof AttemptTimeout) {
-          if (Date.now() >= deadline) throw this.#deadlineError(method, url, deadlineMs, attempt);
           failure = new TimeoutError(
             `Request timed out: no answer to ${what(method, url)} within ${formatMs(timeoutMs)}`,
             { suggestions: ["Check your connection, or try again with a longer timeout"] },
           );
+          outcome = { kind: "timeout" };
         } else if (err instanceof ConnectionError) {
           failure = err;
+          outcome = { kind: "connection", reason: err.reason };
         } else {
           throw err;
         }
+        this.#log(`<- ${failure.message} (${Date.now() - t0} ms)`);
       }
-      const elapsed = Date.now() - t0;
 
-      let delay: number;
-      let why: string;
-      if (res) {
-        const group = endpointGroup(new URL(res.url).pathname);
-        const rl = parseRateLimit(recordHeaders(res.headers), Date.now());
-        if (rl) this.#rateLimits.set(group, rl);
-        this.#log(
-          `<- ${res.status} ${method} ${url} (${elapsed} ms)${rl ? ` ratelimit ${rl.remaining ?? "?"}/${rl.limit ?? "?"}` : ""}`,
+      const now = Date.now();
+      const decision = retryDecision({
+        method,
+        idempotencyKey: hasKey,
+        retry: options.retry,
+        attempt,
+        outcome,
+        now,
+        timeLeftMs: deadline - now,
+        tuning: policyTuning,
+        random,
+      });
+      if (!decision.retry) {
+        if (decision.reason === "deadline-reached")
+          throw this.#deadlineError(method, url, deadlineMs, attempt);
+        const line = stopLine(
+          decision,
+          { method, url, attempt, outcome },
+          tuning.maxServerWaitMs ?? DEFAULT_MAX_SERVER_WAIT_MS,
         );
-        if (!isRetryableStatus(res.status)) return res;
-        if (!retryable || attempt >= total) {
-          if (isRetryableStatus(res.status) && attempt > 1)
-            this.#log(`giving up on ${method} ${url} after ${attempt} attempts`);
-          else if (!retryable) this.#log(`not retrying ${method} ${url}: not safe to repeat`);
-          return res;
-        }
-        const parsed = parseJsonBody(res.body, res.headers["content-type"]);
-        const wait = serverRequestedWait(
-          res.status,
-          recordHeaders(res.headers),
-          parsed.ok ? parsed.value : res.text(),
-          Date.now(),
-        );
-        if (wait) {
-          if (wait.ms > maxServerWait) {
-            this.#log(
-              `not retrying: the server asked for ${formatMs(wait.ms)} (${wait.source}), more than ${formatMs(maxServerWait)}`,
-            );
-            return res;
-          }
-          delay = Math.max(wait.ms + 20, minGap);
-          why = `status ${res.status}; server asked ${formatMs(wait.ms)} via ${wait.source}`;
-        } else {
-          delay = backoff(attempt);
-          why = `status ${res.status}; backoff`;
-        }
-        if (Date.now() + delay >= deadline) {
-          this.#log(`not retrying: waiting ${formatMs(delay)} would pass the overall deadline`);
-          return res;
-        }
-      } else {
-        const f = failure as GigaReelsError;
-        this.#log(`<- ${f.message} (${elapsed} ms)`);
-        if (f instanceof ConnectionError && FINAL_REASONS[f.reason]) {
-          this.#log(`not retrying: ${FINAL_REASONS[f.reason]} does not go away by itself`);
-          throw f;
-        }
-        if (!retryable || attempt >= total) {
-          if (!retryable) this.#log(`not retrying ${method} ${url}: not safe to repeat`);
-          throw f;
-        }
-        delay = backoff(attempt);
-        why = `${f.code}; backoff`;
-        if (Date.now() + delay >= deadline) {
-          this.#log(`not retrying: waiting ${formatMs(delay)} would pass the overall deadline`);
-          throw f;
-        }
+        if (line) this.#log(line);
+        if (res) return res;
+        throw failure;
       }
-      this.#log(`retrying ${method} ${url} in ${formatMs(delay)} (${why})`);
-      await sleep(delay, signal);
+      this.#log(`retrying ${method} ${url} in ${formatMs(decision.delayMs)} (${decision.why})`);
+      await sleep(decision.delayMs, signal);
     }
   }
 
@@ -390,6 +363,67 @@ export class Transport {
       `Request timed out: no answer to ${what(method, url)} within the overall deadline of ${formatMs(deadlineMs)}${attempts > 1 ? ` (${attempts} attempts)` : ""}`,
       { suggestions: ["Check your connection and try again"] },
     );
+  }
+
+  /**
+   * The transport's ky instance, made on the first request. What each ky feature does here:
+   *  - `fetch`, `headers`: the transport's fetch (proxy-aware on Node) and default headers.
+   *  - `hooks.beforeRequest`: the debug line of every request sent (key masked).
+   *  - `hooks.afterResponse`: the X-RateLimit-* bookkeeping and the debug line of every answer.
+   *  - `throwHttpErrors: false`, so no `beforeError` hook: `send()` returns every answer (the
+   *    retry policy reads 408/429/5xx answers, `gigareels api` prints any status), and
+   *    `request()` maps a non-2xx answer to its error class with APIError.generate.
+   */
+  #ky(): Promise<KyInstance> {
+    this.#kyInstance ??= Promise.all([loadKy(), this.#fetchFn()]).then(([ky, fetchFn]) =>
+      ky.create({
+        fetch: fetchFn as typeof fetch,
+        headers: { accept: "application/json", "user-agent": this.#userAgent },
+        throwHttpErrors: false,
+        // Off: ky's retry cannot express the policy (retry.ts). It retries by method list, not
+        // by Idempotency-Key; it caps Retry-After at maxRetryAfter and retries sooner instead of
+        // failing with the wait; it adds no jitter to a server-asked wait and knows no minimum
+        // gap, overall deadline or final connection failures (TLS, proxy refusal); its sleep and
+        // beforeRetry hook cannot write our debug lines with the reason. send() runs the policy.
+        retry: 0,
+        // Off: ky's timer stops when the response headers arrive (a body that stalls after them
+        // would hang until the overall deadline) and restarts on every redirect hop; the
+        // per-attempt timer in #attempt covers headers, body and hops, capped by the deadline.
+        timeout: false,
+        // Off (fetch's): "follow" would take the request, and with it the body and the key's
+        // origin choice, wherever the server points; "error" cannot say where it pointed.
+        // #attempt follows same-origin redirects and refuses others with CrossOriginRedirectError.
+        redirect: "manual",
+        hooks: {
+          beforeRequest: [
+            (request, options) => {
+              if (!this.#log.enabled) return;
+              const { attempt, total } = options.context as AttemptContext;
+              const shown: string[] = [];
+              request.headers.forEach((v, k) => {
+                shown.push(
+                  `${k}: ${k === "authorization" ? v.replace(/^(Bearer )(.*)$/i, (_m, b, t) => b + maskKey(t)) : v}`,
+                );
+              });
+              this.#log(
+                `-> ${request.method} ${request.url} (attempt ${attempt}/${total}) [${shown.join(", ")}]`,
+              );
+            },
+          ],
+          afterResponse: [
+            (request, options, response) => {
+              const { sentAt } = options.context as AttemptContext;
+              const rl = parseRateLimit(response.headers, Date.now());
+              if (rl) this.#rateLimits.set(endpointGroup(new URL(request.url).pathname), rl);
+              this.#log(
+                `<- ${response.status} ${request.method} ${request.url} (${Date.now() - sentAt} ms)${rl ? ` ratelimit ${rl.remaining ?? "?"}/${rl.limit ?? "?"}` : ""}`,
+              );
+            },
+          ],
+        },
+      }),
+    );
+    return this.#kyInstance;
   }
 
   /** One attempt, following same-origin redirects by hand. */
@@ -401,6 +435,7 @@ export class Transport {
     body: string | Uint8Array | undefined,
     timeoutMs: number,
     signal: AbortSignal | undefined,
+    count: { attempt: number; total: number },
   ): Promise<RawResponse> {
     const ctl = new AbortController();
     let timedOut = false;
@@ -422,17 +457,14 @@ export class Transport {
       for (let hop = 0; ; hop++) {
         let response: Response;
         try {
-          const [ky, fetchFn] = await Promise.all([loadKy(), this.#fetchFn()]);
+          const ky = await this.#ky();
+          const context: AttemptContext = { ...count, sentAt: Date.now() };
           response = await ky(currentUrl, {
             method: currentMethod,
             headers: currentHeaders,
             body: currentBody,
             signal: combined,
-            retry: 0,
-            timeout: false,
-            throwHttpErrors: false,
-            redirect: "manual",
-            fetch: fetchFn as typeof fetch,
+            context,
           });
         } catch (err) {
           throw this.#mapFetchError(err, timedOut, signal, currentMethod, currentUrl);
@@ -442,7 +474,7 @@ export class Transport {
           await response.body?.cancel().catch(() => {});
           const next = new URL(location, currentUrl);
           if (next.origin !== origin) {
-            this.#log(`<- ${response.status} redirect to another origin (${next.origin}); not followed`);
+            this.#log(`redirect to another origin (${next.origin}); not followed`);
             throw new CrossOriginRedirectError(
               `${response.status} The server redirected ${what(currentMethod, currentUrl)} to another origin (${next.origin}); the request was not sent there, so the API key stays with ${origin}`,
               {
@@ -455,7 +487,7 @@ export class Transport {
           if (hop >= MAX_REDIRECTS) {
             throw new ConnectionError(`Too many redirects for ${what(method, url)}`, { reason: "network" });
           }
-          this.#log(`<- ${response.status} redirect to ${next.href}`);
+          this.#log(`redirect to ${next.href}`);
           if (
             response.status === 303 ||
             ((response.status === 301 || response.status === 302) && currentMethod === "POST")
