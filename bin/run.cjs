@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// The npm bin, as CommonJS: an ES module entry costs Node 20 about 5 ms more to start, so
-// package.json's "bin" should point here. It runs the CLI bundle through a V8 code cache
-// (dist/bundle/loader.cjs, see scripts/cli-loader.cjs); without a bundle (only `tsc` was run)
-// it falls back to oclif's usual discovery.
+// The npm bin (package.json's "bin"), as CommonJS: an ES module entry (bin/run.js) costs Node 20
+// about 10 ms more to start. It runs the CLI through dist/bundle/loader.cjs (see
+// scripts/cli-loader.cjs); without a bundle (only `tsc` was run) it falls back to oclif's usual
+// discovery.
 "use strict";
 const { join } = require("node:path");
 

@@ -44,7 +44,7 @@ import {
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crc32, deflateRawSync } from "node:zlib";
-import { bundleSea, trainCodeCache } from "./bundle.mjs";
+import { bundleSea, LAUNCH_FILE, trainCodeCache } from "./bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -458,14 +458,23 @@ export function fuseState(buf) {
  */
 function writeSnapshotMain(seaBundle) {
   const file = join(root, "build/sea/snapshot-main.cjs");
-  const source = readFileSync(seaBundle, "utf8");
+  const wrap = (name, path) =>
+    `function ${name}(exports, require, module, __filename, __dirname) {${readFileSync(path, "utf8")}\n}`;
   writeFileSync(
     file,
-    `function __gigareelsBundle(exports, require, module, __filename, __dirname) {${source}\n}
+    `${wrap("__gigareelsLaunch", join(dirname(seaBundle), LAUNCH_FILE))}
+${wrap("__gigareelsBundle", seaBundle)}
 const { dirname: __dirnameOf } = require("node:path");
-const __mod = { exports: {} };
-__gigareelsBundle(__mod.exports, require, __mod, process.execPath, __dirnameOf(process.execPath));
-require("node:v8").startupSnapshot.setDeserializeMainFunction(() => __mod.exports.main(__dirnameOf(process.execPath)));
+const __load = (fn) => {
+  const mod = { exports: {} };
+  fn(mod.exports, require, mod, process.execPath, __dirnameOf(process.execPath));
+  return mod.exports;
+};
+const __launch = __load(__gigareelsLaunch);
+const __cli = __load(__gigareelsBundle);
+require("node:v8").startupSnapshot.setDeserializeMainFunction(() =>
+  __launch.main(__dirnameOf(process.execPath), undefined, async () => __cli),
+);
 `,
   );
   return file;
@@ -480,7 +489,7 @@ async function buildTarget(target, { hostNode, seaBundle, seaCache, out, snapsho
   const blob = join(work, "sea-prep.blob");
   // The CLI bundle and, for the host only (V8 caches are platform specific), its trained code
   // cache and keytar's native module (built here for this platform only).
-  const assets = { "cli.cjs": seaBundle };
+  const assets = { "launch.cjs": join(dirname(seaBundle), LAUNCH_FILE), "cli.cjs": seaBundle };
   if (isHost && seaCache) assets["cli.v8cache"] = seaCache;
   if (isHost && keytarPath) assets["keytar.node"] = keytarPath;
   const seaConfig = {

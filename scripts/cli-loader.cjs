@@ -1,6 +1,9 @@
-// Runs the CLI bundle (dist/bundle/cli.cjs, made by scripts/bundle.mjs) through a V8 code cache,
-// because compiling the bundle is most of what start-up costs. `npm run build` copies this file
-// to dist/bundle/loader.cjs, which the bins (bin/run.cjs, bin/run.js) call with the package root.
+// Runs the CLI: first dist/bundle/launch.cjs (src/lib/cli/bundle/launch.ts: `--version` and the
+// update notice, no oclif), which loads the CLI bundle (dist/bundle/cli.cjs, made by
+// scripts/bundle.mjs) only when the command line needs it, through a V8 code cache, because
+// reading and compiling the bundle is most of what start-up costs. `npm run build` copies this
+// file to dist/bundle/loader.cjs, which the bins (bin/run.cjs, bin/run.js) call with the package
+// root.
 // - dist/bundle/cli.<node version>-<arch>.v8cache, made at build time by running the CLI once,
 //   is used when this Node is the one that built the package;
 // - otherwise a per-user cache in GIGAREELS_CACHE_DIR (default: the user's cache folder,
@@ -48,12 +51,14 @@ function writeCache(file, data, mode = 0o600) {
   }
 }
 
-module.exports = async function runBundle(root) {
+/** Compiles the big bundle through the code cache and evaluates it; returns its exports. */
+function loadCli(root, train) {
   const bundle = join(root, "dist/bundle/cli.cjs");
-  const source = readFileSync(bundle, "utf8");
+  // Read as bytes, then decoded: quicker here than readFileSync(bundle, "utf8"). The bundle is
+  // ASCII (scripts/bundle.mjs), so latin1 decodes it exactly, into a one-byte string.
+  const source = readFileSync(bundle).toString("latin1");
   // The first line is "// gigareels-bundle <hash of the rest>" (scripts/bundle.mjs).
   const hash = /^\/\/ gigareels-bundle ([0-9a-f]+)/.exec(source)?.[1] ?? "unknown";
-  const train = env.GIGAREELS_TRAIN_CODE_CACHE; // build time: where to write the shipped cache
   const shipped = join(root, `dist/bundle/cli.${process.version}-${process.arch}.v8cache`);
   const userFile = train ? undefined : userCacheFile(hash);
   // A user cache exists only because the shipped one was missing or rejected: try it first.
@@ -71,18 +76,32 @@ module.exports = async function runBundle(root) {
       `code cache: ${cachedData ? (script.cachedDataRejected ? "rejected" : "accepted") : "none"}\n`,
     );
   }
-  const mod = { exports: {} };
-  script.runInThisContext()(mod.exports, createRequire(bundle), mod, bundle, dirname(bundle));
   if (train) {
     // Shipped in the package: readable by everyone who can run it. Written at exit, since a
     // command that fails ends the process through oclif's error handler.
     process.once("exit", () => writeCache(train, script.createCachedData(), 0o644));
+  } else if (userFile && (!cachedData || script.cachedDataRejected)) {
+    process.once("exit", () => writeCache(userFile, script.createCachedData()));
+  }
+  const mod = { exports: {} };
+  script.runInThisContext()(mod.exports, createRequire(bundle), mod, bundle, dirname(bundle));
+  return mod.exports;
+}
+
+module.exports = async function runBundle(root) {
+  // The first stage (dist/bundle/launch.cjs, src/lib/cli/bundle/launch.ts) answers `--version`
+  // alone; the big bundle is compiled only when it calls for it.
+  const launcher = require(join(root, "dist/bundle/launch.cjs"));
+  const train = env.GIGAREELS_TRAIN_CODE_CACHE; // build time: where to write the shipped cache
+  let cli;
+  const load = async () => {
+    cli ??= loadCli(root, train);
+    return cli;
+  };
+  if (train) {
     // Each argv of the JSON list in turn, so the cache holds what they all compile.
-    for (const argv of JSON.parse(env.GIGAREELS_TRAIN_ARGS || "[[]]")) await mod.exports.main(root, argv);
+    for (const argv of JSON.parse(env.GIGAREELS_TRAIN_ARGS || "[[]]")) await launcher.main(root, argv, load);
   } else {
-    if (userFile && (!cachedData || script.cachedDataRejected)) {
-      process.once("exit", () => writeCache(userFile, script.createCachedData()));
-    }
-    await mod.exports.main(root);
+    await launcher.main(root, undefined, load);
   }
 };

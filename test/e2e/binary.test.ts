@@ -98,6 +98,20 @@ describe("standalone binary", () => {
     });
   });
 
+  it("--version and -v are answered by the first stage, without compiling the CLI bundle (oclif)", async () => {
+    const env = { GIGAREELS_DEBUG_CODE_CACHE: "1" };
+    const version = await runBinary(["version"], { env });
+    expect(version.code, version.stderr).toBe(0);
+    // Control: a command compiles the bundle through its code cache, and says so.
+    expect(version.stderr).toBe("code cache: accepted\n");
+    for (const flag of ["--version", "-v"]) {
+      const r = await runBinary([flag], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(version.stdout);
+      expect(r.stderr).toBe("");
+    }
+  });
+
   it("--help lists every command of the manifest", async () => {
     const r = await runBinary(["--help"]);
     expect(r.code).toBe(0);

@@ -1,5 +1,5 @@
 /**
- * Runs the built `gigareels` (bin/run.js, after `npm run build`) in a subprocess with a clean
+ * Runs the built `gigareels` (bin/run.cjs, package.json's bin, after `npm run build`) in a subprocess with a clean
  * environment: no inherited GIGAREELS_* variables, a private config folder, no colour.
  */
 import { spawn } from "node:child_process";
@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { afterEach, beforeEach, expect } from "vitest";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
-export const BIN = join(ROOT, "bin/run.js");
+export const BIN = join(ROOT, "bin/run.cjs");
 
 export interface CliResult {
   code: number | null;
@@ -25,7 +25,7 @@ export interface RunOptions {
   cwd?: string;
   /** Called with the child once spawned (e.g. to send SIGINT). */
   onSpawn?: (child: import("node:child_process").ChildProcess) => void;
-  /** Command to run instead of `node bin/run.js` (e.g. the standalone binary). */
+  /** Command to run instead of `node bin/run.cjs` (e.g. the standalone binary). */
   command?: string[];
 }
 

@@ -4,7 +4,7 @@
  * copy of every class (no dual-package hazard for instanceof); a consumer bundles with esbuild for
  * platform neutral. TypeScript consumers: types.test.ts.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,6 +27,21 @@ const node = (args: string[]) =>
   runCli([], { command: [process.execPath, ...args], cwd: app, timeoutMs: 20_000 });
 
 describe("installed from the tarball", () => {
+  it.runIf(process.platform !== "win32")(
+    "the installed bin (node_modules/.bin/gigareels, as npx runs it) is the CommonJS bin and runs",
+    async () => {
+      const bin = join(app, "..", "node_modules/.bin/gigareels");
+      expect(realpathSync(bin)).toMatch(/node_modules\/@gigareels\/sdk\/bin\/run\.cjs$/);
+      const r = await runCli(["--version"], { command: [bin], cwd: app, timeoutMs: 20_000 });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^gigareels \d+\.\d+\.\d+.*\nnpm, /);
+      const help = await runCli(["help", "status"], { command: [bin], cwd: app, timeoutMs: 20_000 });
+      expect(help.code, help.stderr).toBe(0);
+      expect(help.stdout).toContain("USAGE");
+    },
+  );
+
   it("node -e 'require(\"@gigareels/sdk\")' works (a CommonJS entry exists)", async () => {
     const r = await node([
       "-e",

@@ -19,7 +19,9 @@ describe("npm package contents", () => {
     const files = pack.files.map((f) => f.path);
     for (const f of [
       "oclif.manifest.json",
+      "bin/run.cjs",
       "bin/run.js",
+      "dist/bundle/launch.cjs",
       "dist/bundle/cli.cjs",
       "dist/bundle/loader.cjs",
       "dist/index.js",
@@ -32,8 +34,31 @@ describe("npm package contents", () => {
     ).toEqual([]);
   });
 
-  it("the bundle has no import() left: a single executable and vm.Script have no loader for it", () => {
-    const code = readFileSync(join(ROOT, "dist/bundle/cli.cjs"), "utf8");
-    expect(code.match(/(?<![\w$."'`])import\(/g) ?? []).toEqual([]);
+  it("package.json's bin is the CommonJS bin (no ES module loader at start-up)", () => {
+    const pjson = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+      bin: Record<string, string>;
+    };
+    expect(pjson.bin).toEqual({ gigareels: "bin/run.cjs" });
+  });
+
+  it("the bundles have no import() left: a single executable and vm.Script have no loader for it", () => {
+    for (const f of ["dist/bundle/cli.cjs", "dist/bundle/launch.cjs"]) {
+      const code = readFileSync(join(ROOT, f), "utf8");
+      expect(code.match(/(?<![\w$."'`])import\(/g) ?? [], f).toEqual([]);
+    }
+  });
+
+  it("the bundles are ASCII (one other character makes Node decode the whole file as UTF-8)", () => {
+    for (const f of ["dist/bundle/cli.cjs", "dist/bundle/launch.cjs"]) {
+      expect(/[^\x00-\x7f]/.test(readFileSync(join(ROOT, f), "latin1")), f).toBe(false);
+    }
+  });
+
+  it("the first stage requires only Node's built-ins, and not node:child_process, which is slow to load", () => {
+    const code = readFileSync(join(ROOT, "dist/bundle/launch.cjs"), "utf8");
+    const required = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
+    expect(required.length).toBeGreaterThan(0);
+    expect(required.filter((r) => !r.startsWith("node:"))).toEqual([]);
+    expect(required).not.toContain("node:child_process");
   });
 });

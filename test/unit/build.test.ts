@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command, Config } from "@oclif/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadRootPlugin } from "../../src/lib/cli/bundle/launch.js";
+import { loadRootPlugin } from "../../src/lib/cli/bundle/run-oclif.js";
 import { dlopenFromBytes, wrapNative } from "../../src/lib/cli/bundle/keytar-sea.js";
 import { ROOT } from "../helpers/cli.js";
 
@@ -209,6 +209,11 @@ describe("the bins' code-cache loader (scripts/cli-loader.cjs)", () => {
       join(tmp, "root/dist/bundle/cli.cjs"),
       '// gigareels-bundle 0123abcd\nexports.main = async (root) => { process.stdout.write("ran in " + root); };\n',
     );
+    // The first stage, as src/lib/cli/bundle/launch.ts does for anything but --version.
+    writeFileSync(
+      join(tmp, "root/dist/bundle/launch.cjs"),
+      "exports.main = async (root, argv, loadCli) => (await loadCli()).main(root, argv);\n",
+    );
     return join(tmp, "root");
   }
   const run = (root: string, env: Record<string, string> = {}) =>
@@ -242,6 +247,31 @@ describe("the bins' code-cache loader (scripts/cli-loader.cjs)", () => {
       },
     );
     expect(second.stderr).toContain("code cache: accepted");
+  });
+
+  it("runs the first stage alone when it answers by itself: the bundle is neither compiled nor cached", () => {
+    const root = fakeBundleRoot();
+    writeFileSync(join(root, "dist/bundle/cli.cjs"), '// gigareels-bundle 1\nthrow new Error("compiled");\n');
+    writeFileSync(
+      join(root, "dist/bundle/launch.cjs"),
+      'exports.main = async (root, argv, loadCli) => { process.stdout.write("first stage " + typeof loadCli); };\n',
+    );
+    const r = spawnSync(
+      process.execPath,
+      ["-e", `require(${JSON.stringify(loader)})(${JSON.stringify(root)})`],
+      {
+        encoding: "utf8",
+        env: {
+          PATH: process.env.PATH,
+          GIGAREELS_CACHE_DIR: join(tmp, "cache"),
+          GIGAREELS_DEBUG_CODE_CACHE: "1",
+        },
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("first stage function");
+    expect(r.stderr).not.toContain("code cache");
+    expect(existsSync(join(tmp, "cache"))).toBe(false);
   });
 
   it("writes no cache with GIGAREELS_NO_COMPILE_CACHE=1", () => {

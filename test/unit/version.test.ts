@@ -50,6 +50,23 @@ describe("gigareels version", () => {
   });
 });
 
+describe("--version start-up", () => {
+  it("--version and -v are answered by the first stage, without compiling the CLI bundle (oclif)", async () => {
+    // GIGAREELS_DEBUG_CODE_CACHE makes the loader say when it compiles dist/bundle/cli.cjs.
+    const env = { GIGAREELS_DEBUG_CODE_CACHE: "1" };
+    const version = await runCli(["version"], { env });
+    expect(version.code, version.stderr).toBe(0);
+    // Control: a command compiles the bundle, and says so.
+    expect(version.stderr).toMatch(/^code cache: (accepted|rejected|none)\n$/);
+    for (const flag of ["--version", "-v"]) {
+      const r = await runCli([flag], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(version.stdout);
+      expect(r.stderr).toBe("");
+    }
+  });
+});
+
 describe("install method", () => {
   const none = () => false;
   it("tells npm, a standalone binary, Homebrew's Cellar and the Debian package apart", () => {

@@ -11,8 +11,8 @@
  * the registry's latest version is also the latest binary. GIGAREELS_UPDATE_REGISTRY replaces
  * the registry's base URL (mirrors, tests).
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { configDir } from "../fs/index.js";
 import { type InstallMethod, upgradeCommand } from "../version/info.js";
@@ -154,6 +154,11 @@ export function spawnBackgroundCheck(): void {
   try {
     // The npm bin runs as `node bin/run.js`; a single executable is its own entry point.
     const args = process.argv[1] && !isSingleExecutable() ? [process.argv[1]] : [];
+    // Required here, not imported: node:child_process takes Node 20 about 6 ms to load, and the
+    // launcher (src/lib/cli/bundle/launch.ts) imports this module on every start, --version too.
+    const { spawn } = createRequire(import.meta.url)(
+      "node:child_process",
+    ) as typeof import("node:child_process");
     const child = spawn(process.execPath, args, {
       detached: true,
       stdio: "ignore",
