@@ -380,19 +380,21 @@ export class Transport {
         fetch: fetchFn as typeof fetch,
         headers: { accept: "application/json", "user-agent": this.#userAgent },
         throwHttpErrors: false,
-        // Off: ky's retry cannot express the policy (retry.ts). It retries by method list, not
-        // by Idempotency-Key; it caps Retry-After at maxRetryAfter and retries sooner instead of
-        // failing with the wait; it adds no jitter to a server-asked wait and knows no minimum
-        // gap, overall deadline or final connection failures (TLS, proxy refusal); its sleep and
-        // beforeRetry hook cannot write our debug lines with the reason. send() runs the policy.
+        // Off: ky's retry cannot run the policy (retry.ts). After a failed fetch its wait is
+        // `retry.delay(retryCount)`, which sees neither the error nor the time left, and
+        // `shouldRetry` answers before that wait exists, so "no retry that would pass the
+        // deadline" cannot be said; for an answer it sleeps min(Retry-After, maxRetryAfter)
+        // (retrying early at the cap instead of failing with the wait, no spread, no minimum
+        // gap, X-RateLimit-Reset read on the local clock rather than the server's Date); its
+        // limit counts attempts, not time. send() runs attempt -> retryDecision -> sleep.
         retry: 0,
         // Off: ky's timer stops when the response headers arrive (a body that stalls after them
         // would hang until the overall deadline) and restarts on every redirect hop; the
         // per-attempt timer in #attempt covers headers, body and hops, capped by the deadline.
         timeout: false,
-        // Off (fetch's): "follow" would take the request, and with it the body and the key's
-        // origin choice, wherever the server points; "error" cannot say where it pointed.
-        // #attempt follows same-origin redirects and refuses others with CrossOriginRedirectError.
+        // Off (fetch's): "follow" would send the request, body included, to any origin the
+        // server names, and "error" does not say where it pointed. #attempt follows
+        // same-origin redirects and refuses others with CrossOriginRedirectError.
         redirect: "manual",
         hooks: {
           beforeRequest: [
