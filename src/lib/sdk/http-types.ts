@@ -5,7 +5,7 @@ import type { DebugOption } from "./debug.js";
 export type FetchLike = (input: Request, init?: RequestInit) => Promise<Response>;
 
 export interface RetryTuning {
-  /** Bound of the first backoff delay. Default 500 ms. */
+  /** Bound of the first backoff delay, and of the random spread added to a server-asked wait. Default 500 ms. */
   baseDelayMs?: number;
   /** Cap of a computed backoff delay. Default 10 s. */
   maxDelayMs?: number;

@@ -29,6 +29,7 @@ import {
   type ServerWait,
   serverRequestedWait,
 } from "./backoff.js";
+import type { RetryTuning } from "./http-types.js";
 
 export const DEFAULT_MAX_RETRIES = 2;
 export const DEFAULT_MAX_SERVER_WAIT_MS = 60_000;
@@ -57,18 +58,11 @@ export const FINAL_REASONS: Readonly<Record<string, string>> = {
   "blocked-port": "a blocked port",
 };
 
-export interface RetryPolicyTuning {
+/** The transport's retry tuning (http-types.ts) with its maxRetries; the random source is RetryInput's. */
+export type RetryPolicyTuning = Omit<RetryTuning, "random"> & {
   /** Retries after the first attempt. Default 2. */
   maxRetries?: number;
-  /** Bound of the first backoff delay, and the random spread added to a server-asked wait. Default 500 ms. */
-  baseDelayMs?: number;
-  /** Cap of a computed backoff delay. Default 10 s. */
-  maxDelayMs?: number;
-  /** Smallest gap between two attempts. Default 250 ms. */
-  minGapMs?: number;
-  /** Longest server-asked wait honoured by sleeping. Default 60 s. */
-  maxServerWaitMs?: number;
-}
+};
 
 export interface RetryInput {
   /** The request's method (any case). */
