@@ -4,7 +4,7 @@
  * from), 5 when the API cannot be reached; the same codes with --json. The built CLI runs in a
  * subprocess (run `npm run build` first); the terminal is a pseudo-terminal made by script(1).
  */
-import { writeFileSync } from "node:fs";
+import { chmodSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -172,6 +172,46 @@ describe("gigareels whoami (built CLI)", () => {
       }
     });
   }
+});
+
+describe("an answer to /api/me that is not an account", () => {
+  for (const body of ["[]", "{}", '{"email": 5}', '"me"']) {
+    it(`${body}: one error line, exit 5, nothing on stdout (was an empty line and exit 0)`, async () => {
+      const server = await stubServer(200, body, "application/json");
+      try {
+        const env = { GIGAREELS_API_KEY: key(), GIGAREELS_BASE_URL: server.url };
+        const human = await cli(["whoami"], { env });
+        expect(human.code).toBe(5);
+        expect(human.stdout).toBe("");
+        const lines = human.stderr.trim().split("\n");
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(
+          new RegExp(
+            `^Error: 127\\.0\\.0\\.1:\\d+ does not look like the GigaReels API: it answered GET /api/me with .+\\. Check the base URL ${server.url.replace(/\./g, "\\.")}`,
+          ),
+        );
+        const json = await cli(["whoami", "--json"], { env });
+        expect(json.code).toBe(5);
+        expect(JSON.parse(json.stdout).error).toMatchObject({ code: "malformed_response", exitCode: 5 });
+      } finally {
+        await server.stop();
+      }
+    });
+  }
+});
+
+describe("the credential store's report through the CLI's warning line", () => {
+  it("status --offline on a credentials.json others can read: one Warning line on stderr", async () => {
+    await storeKey(key());
+    chmodSync(config.credentialsFile(), 0o644);
+    const r = await cli(["status", "--offline"]);
+    expect(r.code, r.stderr).toBe(0);
+    const warnings = r.stderr.split("\n").filter((l) => l.includes("readable by other users"));
+    expect(warnings).toEqual([
+      `Warning: ${config.credentialsFile()} was readable by other users (mode 0644); tightened to 0600. If others could read it, revoke the key and log in again.`,
+    ]);
+    expect(statSync(config.credentialsFile()).mode & 0o777).toBe(0o600);
+  });
 });
 
 describe("whoami (in-process)", () => {

@@ -39,6 +39,7 @@ import {
   updateProfileMetadata,
 } from "../../src/lib/credentials/index.js";
 import { LockTimeoutError } from "../../src/lib/fs/index.js";
+import { setCredentialsWarningSink } from "../../src/lib/credentials/warning-sink.js";
 import { expectNoFullKey, tempConfigDir } from "../helpers/cli.js";
 
 const KEY_A = `giga_${"A".repeat(28)}aaa1`;
@@ -707,25 +708,40 @@ describe("permissions and symlinks", () => {
     expect(warnings.join("\n")).toMatch(/tightened to 0700/);
   });
 
-  it("reports the tightening on stderr when the caller gave no onWarning (the first reader must not hide it)", async () => {
+  it("with no onWarning, the tightening goes to the sink the CLI sets, never to stderr from the library", async () => {
     await saveCredentials({ profile: "default", key: KEY_A, baseUrl: "https://x", store: "file" }, opts());
-    chmodSync(file, 0o644);
     const written: string[] = [];
     const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
       written.push(String(chunk));
       return true;
     });
+    const sunk: string[] = [];
     try {
+      // An SDK user's process: no sink; the library writes nothing on its host's stderr.
+      chmodSync(file, 0o644);
+      await readCredentialsFile({ env: { GIGAREELS_CONFIG_DIR: dir } });
+      expect(mode(file)).toBe(0o600);
+      expect(written.join("")).toBe("");
+      // The CLI (BaseCommand.init) sets its warning line as the sink: the first reader's report is shown.
+      setCredentialsWarningSink((m) => sunk.push(m));
+      chmodSync(file, 0o644);
       // As `gigareels whoami` and `status --offline` do: no onWarning.
       await readCredentialsFile({ env: { GIGAREELS_CONFIG_DIR: dir } });
+      // An onWarning given wins over the sink.
+      const own: string[] = [];
+      chmodSync(file, 0o644);
+      await readCredentialsFile({ env: { GIGAREELS_CONFIG_DIR: dir }, onWarning: (m) => own.push(m) });
+      expect(own).toHaveLength(1);
     } finally {
+      setCredentialsWarningSink(undefined);
       spy.mockRestore();
     }
     expect(mode(file)).toBe(0o600);
-    expect(written.join("")).toBe(
-      `Warning: ${file} was readable by other users (mode 0644); tightened to 0600. If others could read it, revoke the key and log in again.\n`,
-    );
-    expectNoFullKey(written.join(""), KEY_A);
+    expect(written.join("")).toBe("");
+    expect(sunk).toEqual([
+      `${file} was readable by other users (mode 0644); tightened to 0600. If others could read it, revoke the key and log in again.`,
+    ]);
+    expectNoFullKey(sunk.join(""), KEY_A);
   });
 
   it("sets 0600 after every write, even when the file was loosened in between", async () => {

@@ -43,8 +43,9 @@ export async function whoami(options: WhoamiOptions = {}): Promise<Me> {
     ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
     env,
   });
+  let me: Me;
   try {
-    return await client.me({ signal: options.signal });
+    me = await client.me({ signal: options.signal });
   } catch (err) {
     if (err instanceof NotFoundError) {
       // Every GigaReels API serves /api/me: the base URL is some other server (exit 5, as status).
@@ -67,8 +68,32 @@ export async function whoami(options: WhoamiOptions = {}): Promise<Me> {
         }
       }
     }
+    if (err instanceof MalformedResponseError && /is not an object$/.test(err.message)) {
+      throw await notAnAccount(client, err);
+    }
     throw err;
   }
+  // An answer without the account's email (`{}`, `[]`, another API's object) would print an
+  // empty line and exit 0: `EMAIL=$(gigareels whoami)` would carry on with nothing.
+  if (typeof me.email !== "string" || me.email.trim() === "") throw await notAnAccount(client, me);
+  return me;
+}
+
+/** A 200 answer to /api/me that is not an account: the base URL is probably not the API (exit 5). */
+async function notAnAccount(
+  client: { credentials(): Promise<{ baseUrl: string }> },
+  answer: unknown,
+): Promise<MalformedResponseError> {
+  const what =
+    answer instanceof MalformedResponseError
+      ? "JSON that is not an object"
+      : "an object without the account's email";
+  const baseUrl = (await client.credentials().catch(() => null))?.baseUrl ?? "";
+  const wrong = notTheApi(baseUrl, what);
+  return new MalformedResponseError(wrong.message, {
+    suggestions: wrong.fix,
+    ...(answer instanceof Error ? { cause: answer } : {}),
+  });
 }
 
 /** "401 Invalid API key" -> "Invalid API key". */

@@ -6,6 +6,7 @@
  */
 import { format } from "node:util";
 import { Command, type Interfaces } from "@oclif/core";
+import { setCredentialsWarningSink } from "../credentials/warning-sink.js";
 import { AbortedError, BugError, GigaReelsError } from "../sdk/errors.js";
 import { errorCodeFor, ExitCode, exitCodeFor, isExpectedError } from "./exit-codes.js";
 import { decorationsAllowed, jsonText, type OutputMode, oneLine, stderrLine, writeOut } from "./output.js";
@@ -68,6 +69,8 @@ export abstract class BaseCommand extends Command {
 
   override async init(): Promise<void> {
     await super.init();
+    // The credential store's reports with no onWarning of their own (a tightened mode): our warning line.
+    setCredentialsWarningSink((message) => this.warning(message));
     process.on("SIGINT", this.onSignal);
     process.on("SIGTERM", this.onSignal);
   }

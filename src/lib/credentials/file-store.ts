@@ -77,6 +77,7 @@ import {
 } from "./errors.js";
 import { keyLast4, normalizeKey } from "./key-format.js";
 import type { CredentialsFileV2, ProfileRecord } from "./types.js";
+import { reportCredentialsWarning } from "./warning-sink.js";
 
 export const CREDENTIALS_FILE = "credentials.json";
 export const CURRENT_VERSION = 2;
@@ -93,12 +94,12 @@ export interface FileStoreOptions {
 
 /**
  * Says something about the file (its mode was tightened, it was kept aside, it was migrated).
- * Without an onWarning the line goes to stderr: whichever caller reads the file first (the SDK,
- * `whoami`, `status --offline`) must not make the report disappear.
+ * Without an onWarning the line goes to the sink the CLI sets (warning-sink.ts), never to
+ * stderr from here: whichever caller reads the file first (`whoami`, `status --offline`) must
+ * not make the report disappear, and a library does not write on its host's stderr.
  */
 function report(options: FileStoreOptions, message: string): void {
-  if (options.onWarning) options.onWarning(message);
-  else process.stderr.write(`Warning: ${message}\n`);
+  reportCredentialsWarning(options.onWarning, message);
 }
 
 export function credentialsFilePath(options: FileStoreOptions = {}): string {

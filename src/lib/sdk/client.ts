@@ -378,7 +378,7 @@ export class GigaReels {
       signal: options.signal,
       timeoutMs: options.timeoutMs,
     });
-    if (!res.data || typeof res.data !== "object") {
+    if (!res.data || typeof res.data !== "object" || Array.isArray(res.data)) {
       throw new MalformedResponseError(`${res.status} The answer to GET /api/me is not an object`);
     }
     return res.data;
