@@ -1,6 +1,7 @@
 import { Flags } from "@oclif/core";
 import { BaseCommand } from "../lib/cli/base-command.js";
 import { baseUrlFlag, baseUrlFrom, localFlag, profileFlag } from "../lib/cli/flags.js";
+import { decorationsAllowed } from "../lib/cli/output.js";
 import { type DoctorResultWithExit, doctorWithExitCodes } from "../lib/cli/report-codes.js";
 import { formatCheck, formatSummary, runDoctor } from "../lib/doctor/index.js";
 
@@ -39,16 +40,17 @@ Exit code: 0 when nothing failed, else that of the first failed check: 4 for the
   async run(): Promise<DoctorResultWithExit> {
     const { flags } = await this.parse(Doctor);
     const json = this.jsonEnabled();
+    const decorated = decorationsAllowed(this.mode, process.stdout);
     const result = await runDoctor({
       profile: flags.profile,
       baseUrl: baseUrlFrom(flags),
       port: flags.port,
       signal: this.signal,
       userAgent: `gigareels-cli/${this.config.version}`,
-      onCheck: json ? undefined : (c) => this.log(formatCheck(c)),
+      onCheck: json ? undefined : (c) => this.log(formatCheck(c, { decorated })),
     });
     const out = doctorWithExitCodes(result);
-    if (!json) this.log(formatSummary(result, out.exitCode));
+    if (!json) this.log(formatSummary(result, out.exitCode, { decorated }));
     process.exitCode = out.exitCode;
     return out;
   }

@@ -5,7 +5,7 @@ import { inquirerPrompter } from "../lib/auth/prompter.js";
 import { BaseCommand } from "../lib/cli/base-command.js";
 import { formatDuration, parseDuration } from "../lib/cli/duration.js";
 import { baseUrlFlag, localFlag, profileFlag, durationFlag } from "../lib/cli/flags.js";
-import { canPrompt, stderrLine } from "../lib/cli/output.js";
+import { canPrompt, decorationsAllowed, stderrLine } from "../lib/cli/output.js";
 import { cliClientOptions } from "../lib/cli/client.js";
 
 const METHODS = ["web", "device", "with-token"];
@@ -120,8 +120,10 @@ Exit codes: 2 usage (no terminal, bad key on stdin, port in use), 4 denied, expi
     if (result.fallbackWarning) this.warning(result.fallbackWarning);
     if (result.replaced?.revoked) this.info(`Revoked the replaced key ${result.replaced.key}.`);
     const where = result.keyLocation === "keychain" ? "the OS keychain" : result.credentialsPath;
+    // gh's "✓ Logged in as ...": the tick in a terminal only (not piped, not --json, not NO_COLOR).
+    const tick = decorationsAllowed(this.mode, process.stdout) ? "\u001b[32m✓\u001b[39m " : "";
     this.log(
-      `Logged in to ${result.host} as ${result.account.email || "(unknown email)"} (profile ${result.profile}); key ${result.key} stored in ${where}.`,
+      `${tick}Logged in to ${result.host} as ${result.account.email || "(unknown email)"} (profile ${result.profile}); key ${result.key} stored in ${where}.`,
     );
     if (result.activeProfile !== result.profile) {
       this.info(

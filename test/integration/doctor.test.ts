@@ -17,6 +17,7 @@ import { stubServer } from "../helpers/stub-server.js";
 import { type CliResult, expectNoFullKey, runCli, tempConfigDir } from "../helpers/cli.js";
 import { type EmulatorHandle, startEmulator } from "../helpers/emulator.js";
 import { describeKeyring } from "../helpers/keyring.js";
+import { hasScript, inTerminal } from "../helpers/terminal.js";
 import { closedPort, startProxy, type TestProxy } from "../helpers/proxy.js";
 import { createTestCa, type TestCa } from "../helpers/tls-ca.js";
 
@@ -158,6 +159,35 @@ describe("gigareels doctor: everything fine", () => {
     expect(lines[2]).toMatch(/^warn {2}OS keychain .*\. Fix: /);
     expect(lines.at(-1)).toBe(`All checks passed for ${base} (1 warning).`);
   });
+
+  it.skipIf(!hasScript)(
+    "in a terminal: a green ✓ for each passed check and on the summary; none when piped or with NO_COLOR",
+    async () => {
+      const base = `http://localhost:${emu.port}`;
+      const env = {
+        GIGAREELS_CONFIG_DIR: configDir(),
+        GIGAREELS_API_KEY: emu.keys[0],
+        GIGAREELS_BASE_URL: base,
+        ...NO_PROXY_VARS,
+        ...NO_DBUS,
+      };
+      const tty = await inTerminal(["doctor"], [], { env: { ...env, NO_COLOR: undefined } });
+      outputs.push(tty.screen);
+      expect(tty.code, tty.screen).toBe(0);
+      const plain = tty.screen.replace(/\u001b\[[0-9;]*m/g, "").replace(/\r/g, "");
+      expect(plain).toMatch(/^✓ {5}API key {13}giga_\*{4}\w{4} from GIGAREELS_API_KEY$/m);
+      expect(plain).toMatch(/^✓ {5}API \(\/api\/me\) +200 in/m);
+      expect(plain).toMatch(/^warn {2}OS keychain /m);
+      expect(plain).toContain(`✓ All checks passed for ${base} (1 warning).`);
+      expect(tty.screen).toContain("\u001b[32m✓\u001b[39m");
+      const noColor = await inTerminal(["doctor"], [], { env: { ...env, NO_COLOR: "1" } });
+      expect(noColor.code).toBe(0);
+      expect(noColor.screen).not.toContain("✓");
+      expect(noColor.screen).toMatch(/^ok {4}API key/m);
+      const piped = await runCli(["doctor"], { env });
+      expect(piped.stdout).not.toContain("✓");
+    },
+  );
 
   it("HTTPS with NODE_EXTRA_CA_CERTS: TLS passes and names the CA and where it came from", async () => {
     const r = await doctor({

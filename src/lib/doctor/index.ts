@@ -105,19 +105,33 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorResu
 }
 
 const MARK: Record<Check["status"], string> = { pass: "ok  ", warn: "warn", fail: "FAIL", skip: "skip" };
+/** In a terminal (colour allowed): a green ✓ for a passed check, the words coloured for the rest. */
+const TERMINAL_MARK: Record<Check["status"], string> = {
+  pass: "\u001b[32m✓\u001b[39m   ",
+  warn: "\u001b[33mwarn\u001b[39m",
+  fail: "\u001b[31mFAIL\u001b[39m",
+  skip: "skip",
+};
+
+export interface FormatOptions {
+  /** A terminal that takes decorations (not --json, not a pipe, no NO_COLOR): ✓ and colour. */
+  decorated?: boolean;
+}
 
 /** One line for people: status, title, what was found, and the fix. */
-export function formatCheck(c: Check): string {
+export function formatCheck(c: Check, options: FormatOptions = {}): string {
   const fix = c.fix && (c.status === "fail" || c.status === "warn") ? `. Fix: ${c.fix}` : "";
-  return `${MARK[c.status]}  ${c.title.padEnd(19)} ${c.detail.replace(/[.]$/, "")}${fix}`;
+  const mark = (options.decorated ? TERMINAL_MARK : MARK)[c.status];
+  return `${mark}  ${c.title.padEnd(19)} ${c.detail.replace(/[.]$/, "")}${fix}`;
 }
 
 /** The closing line. */
-export function formatSummary(r: DoctorResult, exitCode: number): string {
+export function formatSummary(r: DoctorResult, exitCode: number, options: FormatOptions = {}): string {
   const failed = r.checks.filter((c) => c.status === "fail");
   const warned = r.checks.filter((c) => c.status === "warn").length;
   if (failed.length === 0) {
-    return `All checks passed for ${r.baseUrl}${warned ? ` (${warned} warning${warned > 1 ? "s" : ""})` : ""}.`;
+    const tick = options.decorated ? "\u001b[32m✓\u001b[39m " : "";
+    return `${tick}All checks passed for ${r.baseUrl}${warned ? ` (${warned} warning${warned > 1 ? "s" : ""})` : ""}.`;
   }
   return `${failed.length} check${failed.length > 1 ? "s" : ""} failed (${failed.map((c) => c.title).join(", ")}); exit code ${exitCode}, from ${failed[0]!.title}.`;
 }
