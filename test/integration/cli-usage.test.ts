@@ -91,14 +91,36 @@ describe("an unknown command", () => {
 });
 
 describe.skipIf(!hasScript)("an unknown command in a terminal", () => {
+  const env = { GIGAREELS_CONFIG_DIR: "", GIGAREELS_CREDENTIAL_STORE: "file" };
   it("asks whether the closest command was meant, and runs it with the same flags", async () => {
-    const r = await inTerminal(["statsu", "--offline"], [["Did you mean status?", "y\r"]], {
-      env: { GIGAREELS_CONFIG_DIR: config.dir, GIGAREELS_CREDENTIAL_STORE: "file" },
+    const r = await inTerminal(["statsu", "--offline"], [['Did you mean "gigareels status"?', "y\r"]], {
+      env: { ...env, GIGAREELS_CONFIG_DIR: config.dir },
     });
-    expect(r.screen).toContain("statsu is not a gigareels command");
+    // our one line, not oclif's " ›   Warning:"
+    expect(r.screen).toContain('"statsu" is not a gigareels command.');
+    expect(r.screen).not.toMatch(/›|Warning:/);
     // status --offline ran: not logged in, exit 4.
     expect(r.screen).toMatch(/not logged in|No API key/i);
     expect(r.code).toBe(4);
+  });
+
+  it('answering "n" is not an error: a one-line note, exit 0, nothing run', async () => {
+    const r = await inTerminal(["statsu", "--offline"], [['Did you mean "gigareels status"?', "n\r"]], {
+      env: { ...env, GIGAREELS_CONFIG_DIR: config.dir },
+    });
+    expect(r.code, r.screen).toBe(0);
+    const plain = r.screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "");
+    expect(plain).toContain("Not run. Run gigareels --help for the list of commands.\n");
+    expect(plain).not.toMatch(/Error|›|Warning:|No API key/);
+  });
+
+  it("nothing close enough to ask about: the usage error, exit 2, no prompt", async () => {
+    const r = await inTerminal(["xyzzyplugh"], [], { env: { ...env, GIGAREELS_CONFIG_DIR: config.dir } });
+    expect(r.code).toBe(2);
+    expect(r.screen).toContain(
+      'Error: "xyzzyplugh" is not a gigareels command. Run gigareels --help for the list of commands.',
+    );
+    expect(r.screen).not.toContain("Did you mean");
   });
 });
 

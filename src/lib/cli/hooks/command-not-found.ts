@@ -1,13 +1,16 @@
 /**
- * `gigareels statsu`: an unknown command is a usage error (exit 2), as in the exit-code table.
+ * `gigareels statsu`: an unknown command, said in our own one line.
  *
- * In a terminal where we may ask, @oclif/plugin-not-found's hook runs as it is ("Did you mean
- * status? (Y/n)", then runs it). Elsewhere (CI, pipes, --json) it would print two lines and
- * exit 127, outside our table; this says it in one line with the closest command, exit 2.
+ * - In a terminal where we may ask, with a command close enough to be meant: the line, then
+ *   "Did you mean "gigareels status"? (Y/n)"; yes runs it with the same arguments, no is a
+ *   choice, not a failure: a one-line note, exit 0 (as declining any of our prompts).
+ * - Elsewhere (CI, pipes, --json), or with nothing close: a usage error (exit 2) naming the
+ *   closest command, not oclif's " ›   Warning:" and exit 127, which is outside our table.
  */
 import type { Hook } from "@oclif/core";
 import { renderError } from "../base-command.js";
-import { canPrompt, jsonText, writeOut } from "../output.js";
+import { AbortedError } from "../../sdk/errors.js";
+import { canPrompt, jsonText, stderrLine, writeOut } from "../output.js";
 import { UsageError } from "../usage-error.js";
 
 /** Edit distance between two short strings (command ids). */
@@ -38,10 +41,6 @@ export function closestCommand(typed: string, commands: readonly string[]): stri
 
 const hook: Hook<"command_not_found"> = async function (opts) {
   const json = opts.argv?.includes("--json") ?? false;
-  if (canPrompt({ json })) {
-    const { default: pluginHook } = await import("@oclif/plugin-not-found");
-    return pluginHook.call(this, opts);
-  }
   const config = opts.config;
   const sep = config.topicSeparator;
   const visible = config.commands.filter((c) => !c.hidden).flatMap((c) => [c.id, ...c.aliases]);
@@ -50,10 +49,35 @@ const hook: Hook<"command_not_found"> = async function (opts) {
     typed,
     visible.map((id) => id.replaceAll(":", sep)),
   );
+  const notOurs = `"${typed}" is not a ${config.bin} command.`;
+  const help = `Run ${config.bin} --help for the list of commands.`;
+  if (suggestion && canPrompt({ json })) {
+    stderrLine(notOurs);
+    let run: boolean;
+    try {
+      const { confirm } = await import("@inquirer/prompts");
+      run = await confirm(
+        { message: `Did you mean "${config.bin} ${suggestion}"?`, default: true },
+        { output: process.stderr, clearPromptOnDone: false },
+      );
+    } catch (err) {
+      const name = (err as Error)?.name;
+      if (name !== "ExitPromptError" && name !== "AbortPromptError") throw err;
+      this.exit(renderError(new AbortedError("Interrupted: no command was run")));
+      return;
+    }
+    if (!run) {
+      stderrLine(`Not run. ${help}`);
+      this.exit(0);
+      return;
+    }
+    // The words after the suggested command are its arguments ("whoami extra" -> whoami ["extra"]).
+    const id = suggestion.replaceAll(sep, ":");
+    const argv = opts.argv?.length ? opts.argv : opts.id.split(":").slice(id.split(":").length);
+    return config.runCommand(id, argv);
+  }
   const hint = suggestion ? ` Did you mean "${config.bin} ${suggestion}"?` : "";
-  const error = new UsageError(`"${typed}" is not a ${config.bin} command.${hint}`, [
-    `Run ${config.bin} --help for the list of commands.`,
-  ]);
+  const error = new UsageError(`${notOurs}${hint}`, [help]);
   this.exit(renderError(error, json ? (doc) => writeOut(`${jsonText(doc, 2)}\n`, "raw") : undefined));
 };
 
