@@ -275,3 +275,65 @@ describeKeyring("gigareels status with the OS keychain", () => {
     }
   });
 });
+
+describe("the plain-http warning (issue 17 point 7)", () => {
+  const NOT_HTTPS = "is not https";
+
+  it("status --all: said once for a base URL that several profiles share (each profile keeps it in --json)", async () => {
+    await storeKey(key(), "default");
+    await storeKey(key(), "second");
+    await storeKey(key(), "third");
+    const r = await cli(["status", "--all"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split(NOT_HTTPS)).toHaveLength(2);
+    expect(r.stdout).toContain(`! The base URL ${emulator().url} ${NOT_HTTPS}`);
+    const json = await cli(["status", "--all", "--json"]);
+    const doc = JSON.parse(json.stdout) as StatusReportWithExit;
+    expect(doc.profiles.map((p) => p.warnings.map((w) => w.code))).toEqual([
+      ["base-url-http"],
+      ["base-url-http"],
+      ["base-url-http"],
+    ]);
+  });
+
+  it("never for the loopback URL chosen at login with the emulator's printed command (--base-url), recorded on the profile", async () => {
+    const k = key();
+    const login = await cli(["login", "--with-token", "--base-url", emulator().url], { input: `${k}\n` });
+    expect(login.code, login.stderr).toBe(0);
+    expect(config.profile()).toMatchObject({ baseUrl: emulator().url, localChosen: true });
+    const r = await cli(["status"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(NOT_HTTPS);
+    const json = JSON.parse((await cli(["status", "--json"])).stdout) as StatusReportWithExit;
+    expect(json.profiles[0]!.warnings).toEqual([]);
+    // a later login to the same profile without naming the URL keeps the choice
+    const again = await cli(["login", "--with-token"], { input: `${key()}\n` });
+    expect(again.code, again.stderr).toBe(0);
+    expect(config.profile()).toMatchObject({ baseUrl: emulator().url, localChosen: true });
+    // nor for --base-url named on status itself; the environment's URL still gets it
+    await storeKey(key(), "plain");
+    const flag = await cli(["status", "--profile", "plain", "--base-url", emulator().url]);
+    expect(flag.stdout).not.toContain(NOT_HTTPS);
+    const env = await cli(["status", "--profile", "plain"], { env: { GIGAREELS_BASE_URL: emulator().url } });
+    expect(env.stdout).toContain(NOT_HTTPS);
+  });
+
+  it("--local at login is recorded the same way (in-process: nothing listens on port 3000 here)", async () => {
+    const { login } = await import("../../src/lib/auth/login.js");
+    const k = key();
+    await login({
+      method: "token",
+      profile: "default",
+      baseUrl: "http://localhost:3000",
+      timeoutMs: 10_000,
+      readToken: async () => k,
+      stdinIsTerminal: false,
+      ui: { notice: () => {}, progress: () => {}, warn: () => {} },
+      env: { GIGAREELS_CREDENTIAL_STORE: "file" },
+      configDir: config.dir,
+      // the answer of /api/me (the one request a pasted key makes) without a server on port 3000
+      services: { me: async () => ({ id: "acct_1", email: "local@example.com" }) },
+    });
+    expect(config.profile()).toMatchObject({ baseUrl: "http://localhost:3000", localChosen: true });
+  });
+});

@@ -27,11 +27,13 @@ const paint = (on: boolean | undefined, code: number, text: string) =>
   on ? `\u001b[${code}m${text}\u001b[39m` : text;
 
 export function formatStatus(report: StatusReport, options: FormatOptions = {}): string {
-  const blocks = report.profiles.map((p) => formatProfile(p, report, options));
+  // A warning about a base URL (not https) is said once, however many profiles use that URL.
+  const said = new Set<string>();
+  const blocks = report.profiles.map((p) => formatProfile(p, report, options, said));
   return redactKeys(blocks.join("\n\n"));
 }
 
-function formatProfile(p: ProfileStatus, report: StatusReport, o: FormatOptions): string {
+function formatProfile(p: ProfileStatus, report: StatusReport, o: FormatOptions, said: Set<string>): string {
   const ok = (s: string) => `  ${paint(o.color, 32, "✓")} ${s}`;
   const bad = (s: string) => `  ${paint(o.color, 31, "X")} ${s}`;
   const warn = (s: string) => `  ${paint(o.color, 33, "!")} ${s}`;
@@ -86,7 +88,13 @@ function formatProfile(p: ProfileStatus, report: StatusReport, o: FormatOptions)
     const reset = rl.resetAt ? `, resets ${inTime(Date.parse(rl.resetAt) - (o.now ?? Date.now()))}` : "";
     lines.push(info(`Rate limit: ${left}${reset}`));
   }
-  for (const w of p.warnings) lines.push(warn(w.message));
+  for (const w of p.warnings) {
+    if (w.code === "base-url-http") {
+      if (said.has(w.message)) continue;
+      said.add(w.message);
+    }
+    lines.push(warn(w.message));
+  }
   // One sentence per fix, as in an error line ("Run ..., or set ...").
   if (p.fix.length) lines.push(info(`To fix: ${oneLine(p.fix[0] ?? "", p.fix.slice(1))}`));
   return lines.join("\n");

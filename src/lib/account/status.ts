@@ -322,7 +322,12 @@ async function profileStatus(c: Candidate, ctx: Context): Promise<ProfileStatus>
     baseUrlError = err;
   }
   const plainHttp = /^http:/i.test(entry.baseUrl);
-  if (plainHttp) {
+  // Not for a loopback URL the person chose: with --local/--base-url now, or at login (the
+  // emulator's printed command), recorded on the profile as localChosen.
+  const chosen =
+    !baseUrlError &&
+    (base.source === "--base-url" || (record?.localChosen === true && record.baseUrl === entry.baseUrl));
+  if (plainHttp && !chosen) {
     warnings.push({
       code: "base-url-http",
       message: baseUrlError

@@ -160,6 +160,15 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
     options.baseUrl ? "the base URL" : env.GIGAREELS_BASE_URL ? "GIGAREELS_BASE_URL" : "the base URL",
   );
   const host = new URL(baseUrl).host;
+  // A plain-http (loopback) URL given with --local or --base-url (the emulator prints that
+  // command) is the person's choice: recorded, so status does not warn about it; kept when a
+  // later login to the same URL does not name it again.
+  const localChosen =
+    baseUrl.startsWith("http:") &&
+    (options.baseUrl !== undefined ||
+      (existing?.record?.localChosen === true &&
+        existing.baseUrl === baseUrl &&
+        !nonEmpty(env.GIGAREELS_BASE_URL)));
   if (existing && options.prompter) {
     const summary: ExistingKey = {
       profile,
@@ -278,6 +287,7 @@ export async function login(options: LoginOptions): Promise<LoginResult> {
           account: issued.account,
           obtainedBy: method,
           activate,
+          localChosen,
         },
         {
           ...storeOptions,

@@ -31,6 +31,8 @@ export interface SaveKeyInput {
   account?: Account;
   /** How the key was obtained: "web"/"device" (minted by this CLI) or "token" (pasted). */
   obtainedBy?: KeyObtainedBy;
+  /** The person chose this plain-http loopback base URL (--local, --base-url): no http warning in status. */
+  localChosen?: boolean;
   /** Make it the active profile (default: only when no usable profile is active). */
   activate?: boolean;
 }
@@ -83,6 +85,7 @@ export function defaultAuthServices(client: Partial<GigaReelsOptions> = {}): Aut
           ...(input.keyId ? { keyId: input.keyId } : {}),
           ...(input.account ? { account: input.account } : {}),
           ...(input.obtainedBy ? { obtainedBy: input.obtainedBy } : {}),
+          ...(input.localChosen ? { localChosen: true } : {}),
           ...(o.store ? { store: o.store } : {}),
           ...(input.activate !== undefined ? { activate: input.activate } : {}),
         },

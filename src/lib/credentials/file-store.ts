@@ -47,6 +47,9 @@
  *     the network nor the keychain.
  *   - `obtainedBy`: `"web"` or `"device"` (a key this CLI's login minted: logout revokes it) or
  *     `"token"` (pasted or piped in: logout only forgets it). Absent (older files): `"token"`.
+ *   - `localChosen`: `true` when `baseUrl` is a plain-http loopback URL the person chose at
+ *     login (`--local`, or `--base-url` as the emulator's printed command): `status` does not
+ *     warn that it is not https. Absent otherwise.
  * - Unknown fields are kept as they are when the file is rewritten.
  *
  * Version 1 (older tools) is the flat `{"apiKey": "giga_…", "baseUrl": "…"}`. It is read as

@@ -279,6 +279,8 @@ export interface SaveInput {
   createdAt?: string;
   /** How the key was obtained (login --web, --device, --with-token). */
   obtainedBy?: KeyObtainedBy;
+  /** The person chose this plain-http loopback base URL at login (ProfileRecord.localChosen). */
+  localChosen?: boolean;
   /** "file" for --insecure-storage; "keychain" forces it (no fallback). Default: option/env, else keychain with fallback. */
   store?: KeyLocation;
   /** Make this the active profile. Default: only when the file has no usable active profile yet. */
@@ -329,6 +331,7 @@ export async function saveCredentials(
     ...(input.account !== undefined ? { account: input.account } : {}),
     createdAt: input.createdAt ?? new Date().toISOString(),
     ...(input.obtainedBy !== undefined ? { obtainedBy: input.obtainedBy } : {}),
+    ...(input.localChosen ? { localChosen: true } : {}),
   };
 
   // New value first, old one removed after: the keychain item is written above, the file

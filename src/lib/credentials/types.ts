@@ -30,6 +30,12 @@ export interface ProfileRecord {
   createdAt: string;
   /** Absent in records written before it existed: read as "token" (never revoked on logout). */
   obtainedBy?: KeyObtainedBy;
+  /**
+   * True when the person chose this plain-http loopback `baseUrl` at login (`--local`, or
+   * `--base-url` as the emulator's printed command has it): `status` does not warn that it is
+   * not https. Absent for https URLs and for a URL that came from the environment.
+   */
+  localChosen?: boolean;
 }
 
 export interface CredentialsFileV2 {
