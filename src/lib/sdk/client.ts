@@ -323,9 +323,9 @@ export class GigaReels {
 
   /**
    * Follows a render until it ends: resolves with the final status when it is `done`, throws
-   * RenderFailedError (the server's message) for `error`. Polls as the scheduler says (about
-   * 1 s at first, growing to 10 s for long renders, within the key's rate limits, shared with
-   * other watchers of the key); transient trouble is retried until it lasts longer than
+   * RenderFailedError (the server's message) for `error`. Polls as the scheduler says (1 s
+   * after submission, every 2–2.5 s for the first 40 s, growing to 10 s for long renders,
+   * within the key's rate limits, shared with other watchers of the key); transient trouble is retried until it lasts longer than
    * `maxOutageMs` (default 5 min; then OutageError). `timeoutMs` -> DeadlineExceededError;
    * the signal -> AbortedError at once. `onUpdate` receives status/throttled/retry/done/error events.
    */

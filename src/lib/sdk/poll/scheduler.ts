@@ -4,9 +4,14 @@
  * hour-long render in simulated time.
  *
  * Every delay respects the key's budget, the "budget floor": (a) the watcher's share of 90 %
- * of the minute limit (W watchers: one poll per W x 60 s / 54 each); (b) once half of the
- * current window is used, its remaining requests (X-RateLimit-Remaining until -Reset) spread
- * evenly over the time left, split between the watchers; (c) the sliding minute of all
+ * of the minute limit (W watchers: one poll per W x 60 s / 54 each), which applies in full
+ * once the key's sliding minute (all watchers' requests, from the shared budget file) is
+ * three quarters used and not at all while it is half used or less (in between, a part
+ * growing linearly), so a few watchers of young renders are not held to a share they cannot
+ * exhaust; without that record, in full; (b) once half of the current window is used, its
+ * remaining requests (X-RateLimit-Remaining until -Reset) spread evenly over the time left,
+ * split between the watchers, unless the server counted no more requests in that minute than
+ * this machine sent (then all the traffic is ours and (c) is enough); (c) the sliding minute of all
  * watchers' recent requests (from the shared budget file) kept at 90 % of the limit; (d) once
  * half of the hour's or the day's 90 % is used, that window's pace (budget.ts / windows.ts),
  * so a watcher slows down long before the hour runs out.
@@ -18,10 +23,13 @@
  *    were refused together come back one by one rather than together.
  * 2. When the last seen rate-limit headers say the window is (nearly) exhausted, wait for
  *    its reset (spread likewise).
- * 3. Transient failures back off with full jitter (random between 0 and an exponential bound).
- * 4. Otherwise the interval grows with the render's age: ~1 s at first, +1 s per 16 s of age,
- *    up to a cap (10 s; for renders older than ten minutes, longer when several watchers
- *    share the hourly budget).
+ * 3. Transient failures back off with full jitter (random between 0 and an exponential bound),
+ *    never sooner than the whole share (a).
+ * 4. Otherwise the interval grows with the render's age: the first poll 1 s after submission,
+ *    then 2 s, growing to 2.5 s at 10 s of age and staying there until 40 s (a render of up to
+ *    40 s is seen within 2.5 s of its end), then +1 s per 13 s of age up to a cap (10 s from
+ *    2 min 17 s; for renders older than ten minutes, longer when several watchers share the
+ *    hourly budget).
  * The cross-process budget (budget.ts `acquire`) enforces the windows again right before each
  * request; this policy plans so that it rarely has to wait.
  */
@@ -88,22 +96,32 @@ export interface PollDecision {
 export const SCHEDULE = {
   /** The first poll comes this long after submission. */
   firstPollMs: 1_000,
-  /** The shortest interval between two polls of one watcher. */
-  minIntervalMs: 1_000,
-  /** The interval grows by 1 ms per `growthDivisor` ms of render age (1 s per 16 s). */
-  growthDivisor: 16,
+  /** The interval after the first poll (a render of age 0)... */
+  startIntervalMs: 2_000,
+  /** ...grows by 1 ms per `growthDivisor` ms of render age (1 s per 20 s)... */
+  growthDivisor: 20,
+  /** ...up to this (at 10 s of age: a render of up to 40 s is seen within 2.5 s)... */
+  earlyCapMs: 2_500,
+  /** ...until this age... */
+  growthKneeMs: 40_000,
+  /** ...then grows by 1 ms per `lateGrowthDivisor` ms (1 s per 13 s: 10 s at 2 min 17 s). */
+  lateGrowthDivisor: 13,
   /** The longest interval of a lone watcher: the worst detection delay of a long render. */
   maxIntervalMs: 10_000,
   /** Fraction of the minute limit we allow ourselves (room for rounding and clock drift). */
   budgetShare: 0.9,
   /** Each of W watchers polls at most once per W x 60 s / (limit x this): the static share (10 % headroom). */
   minuteFloorShare: 0.9,
+  /** The share applies from this fraction of the sliding minute's cap used (not at all below)... */
+  shareFromUsed: 0.5,
+  /** ...growing linearly to the full share at this fraction. */
+  shareFullUsed: 0.75,
   /** Fraction of the hourly limit we plan to spend (10 % headroom). */
   hourShare: 0.9,
   /** Renders younger than this always get the 10 s cap... */
   earlyPhaseMs: 600_000,
-  /** ...which costs about this many polls (16 s x ln 10 + 456 s / 10 s). */
-  earlyPhaseRequests: 83,
+  /** ...which costs about this many polls (1 + 20 s x ln 1.25 + 30 s / 2.5 s + 13 s x ln 4 + 462.5 s / 10 s). */
+  earlyPhaseRequests: 82,
   /** Transient-failure backoff: full jitter between 0 and min(cap, base * 2^(n-1)). */
   backoffBaseMs: 1_000,
   backoffCapMs: 30_000,
@@ -137,7 +155,11 @@ export function maxIntervalMs(
 
 /** The interval for a render of age `ageMs`, before budget constraints. */
 export function ageIntervalMs(ageMs: number, watchers = 1, limits: RateLimitLimits = STATUS_LIMITS): number {
-  const grown = SCHEDULE.minIntervalMs + Math.max(0, ageMs) / SCHEDULE.growthDivisor;
+  const age = Math.max(0, ageMs);
+  const grown =
+    age < SCHEDULE.growthKneeMs
+      ? Math.min(SCHEDULE.startIntervalMs + age / SCHEDULE.growthDivisor, SCHEDULE.earlyCapMs)
+      : SCHEDULE.earlyCapMs + (age - SCHEDULE.growthKneeMs) / SCHEDULE.lateGrowthDivisor;
   return Math.round(Math.min(maxIntervalMs(ageMs, watchers, limits), grown));
 }
 
@@ -152,15 +174,39 @@ export function minuteFloorMs(
 }
 
 /**
+ * The part of the static minute share (minuteFloorMs) that applies when `recent` holds the
+ * key's requests of the sliding minute: none while at most half of the cap is used, all of it
+ * from three quarters on, linear in between. Without the record (undefined): all of it.
+ */
+export function shareFactor(
+  recent: readonly number[] | undefined,
+  now: number,
+  limits: RateLimitLimits = STATUS_LIMITS,
+  minuteMs = 60_000,
+): number {
+  if (!recent) return 1;
+  const cap = Math.max(1, Math.floor(limits.perMinute * SCHEDULE.budgetShare));
+  const used = recent.filter((t) => t > now - minuteMs && t <= now).length / cap;
+  const f = (used - SCHEDULE.shareFromUsed) / (SCHEDULE.shareFullUsed - SCHEDULE.shareFromUsed);
+  return Math.min(1, Math.max(0, f));
+}
+
+/**
  * Spreads what is left of the current window (X-RateLimit-Remaining until -Reset) evenly
  * between the watchers once half of it is used. Returns null when the headers say nothing
  * usable or more than half is left; "exhausted" (with the wait until the reset) when only
  * the reserve (one request per watcher, for counts that are a little stale) is left.
+ *
+ * With `seen` (the key's requests of the sliding minute from the shared budget file) and
+ * headers of the minute window, the window's count is compared with what this machine sent
+ * in it: when the server counted no more than that, all the traffic is ours, which the
+ * sliding minute already keeps at 90 % of the limit, and there is nothing to pace.
  */
 export function headerPacing(
   rl: RateLimitSnapshot | undefined,
   now: number,
   watchers: number,
+  seen?: { recent: readonly number[]; limits?: RateLimitLimits; minuteMs?: number },
 ): { kind: "pace"; floorMs: number } | { kind: "exhausted"; waitMs: number } | null {
   if (!rl || rl.remaining === null || rl.resetAt === null) return null;
   const untilReset = rl.resetAt - now;
@@ -168,8 +214,17 @@ export function headerPacing(
   const w = Math.max(1, Math.floor(watchers));
   const reserve = w; // one request per watcher kept back for the rounding of shared counts
   if (rl.remaining <= reserve) return { kind: "exhausted", waitMs: untilReset };
-  // With half the window or more left, the static share (minute floor) is enough.
+  // With half the window or more left, the static share is enough.
   if (rl.limit !== null && rl.remaining * 2 >= rl.limit) return null;
+  if (seen && rl.limit !== null && rl.observedAt !== undefined) {
+    const limits = seen.limits ?? STATUS_LIMITS;
+    const minuteMs = seen.minuteMs ?? 60_000;
+    if (rl.limit === limits.perMinute) {
+      const start = rl.resetAt - minuteMs;
+      const ours = seen.recent.filter((t) => t >= start && t <= (rl.observedAt as number)).length;
+      if (rl.limit - rl.remaining <= ours) return null;
+    }
+  }
   return { kind: "pace", floorMs: Math.ceil((untilReset * w) / rl.remaining) };
 }
 
@@ -203,17 +258,26 @@ export function nextPoll(input: PollInput): PollDecision {
   const watchers = Math.max(1, Math.floor(input.watchers ?? 1));
   const limits = input.limits ?? STATUS_LIMITS;
   const minuteMs = input.minuteMs ?? 60_000;
-  const floor = minuteFloorMs(watchers, limits, minuteMs);
-  const pacing = headerPacing(input.rateLimit, input.now, watchers);
+  const share = minuteFloorMs(watchers, limits, minuteMs);
+  const floor = Math.ceil(share * shareFactor(input.recentRequests, input.now, limits, minuteMs));
+  const pacing = headerPacing(
+    input.rateLimit,
+    input.now,
+    watchers,
+    input.recentRequests ? { recent: input.recentRequests, limits, minuteMs } : undefined,
+  );
   const sliding = slidingMinuteWaitMs(input.recentRequests, input.now, limits, minuteMs);
   const windowPace = Math.max(0, input.windowPaceMs ?? 0);
-  const budgetFloor = Math.max(floor, sliding, windowPace, pacing?.kind === "pace" ? pacing.floorMs : 0);
+  const others = Math.max(sliding, windowPace, pacing?.kind === "pace" ? pacing.floorMs : 0);
+  const budgetFloor = Math.max(floor, others);
+  // After a refusal or a failure the whole share applies, however little of the minute is used.
+  const fullFloor = Math.max(share, others);
   // A random point within one budget share (at least spreadPerWatcherMs per watcher): the
   // watchers refused together come back spread over the time in which each may send one.
   const spread = () =>
     Math.floor(
       Math.min(Math.max(input.random(), 0), 0.999_999) *
-        Math.max(budgetFloor, SCHEDULE.spreadPerWatcherMs * watchers),
+        Math.max(fullFloor, SCHEDULE.spreadPerWatcherMs * watchers),
     );
 
   // 1. The server said how long to wait: a lower bound, never shorter than the budget share.
@@ -223,7 +287,7 @@ export function nextPoll(input: PollInput): PollDecision {
         Math.max(
           input.retryAfterMs,
           SCHEDULE.minRetryGapMs,
-          budgetFloor,
+          fullFloor,
           pacing?.kind === "exhausted" ? pacing.waitMs : 0,
         ) + spread(),
       reason: "retry-after",
@@ -231,12 +295,12 @@ export function nextPoll(input: PollInput): PollDecision {
   }
   // 2. The window is (nearly) used up: wait for its reset.
   if (pacing?.kind === "exhausted") {
-    return { delayMs: Math.max(pacing.waitMs, budgetFloor) + spread(), reason: "rate-limit" };
+    return { delayMs: Math.max(pacing.waitMs, fullFloor) + spread(), reason: "rate-limit" };
   }
-  // 3. Transient failure: full-jitter backoff, but never faster than the budget allows.
+  // 3. Transient failure: full-jitter backoff, but never faster than the whole budget share.
   if (input.consecutiveFailures > 0) {
     const b = backoffMs(input.consecutiveFailures, input.random);
-    return b >= budgetFloor ? { delayMs: b, reason: "backoff" } : { delayMs: budgetFloor, reason: "budget" };
+    return b >= fullFloor ? { delayMs: b, reason: "backoff" } : { delayMs: fullFloor, reason: "budget" };
   }
   // 4. Normal cadence.
   if (!input.polled) {
