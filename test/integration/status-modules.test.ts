@@ -29,7 +29,7 @@ const Module = require("node:module");
 const cp = require("node:child_process");
 const { pathToFileURL } = require("node:url");
 const out = process.env.GIGAREELS_PROBE_OUT;
-const seen = { kyEvaluated: false, required: [], spawned: [], dlopened: [], esm: [] };
+const seen = { kyEvaluated: false, required: [], builtins: [], spawned: [], dlopened: [], esm: [] };
 const RealRequest = globalThis.Request;
 globalThis.Request = new Proxy(RealRequest, {
   construct(target, args, newTarget) {
@@ -40,6 +40,7 @@ globalThis.Request = new Proxy(RealRequest, {
 const load = Module._load;
 Module._load = function (request, ...rest) {
   if (!Module.isBuiltin(request)) seen.required.push(request);
+  else seen.builtins.push(request.replace(/^node:/, ""));
   return load.call(this, request, ...rest);
 };
 for (const name of ["spawn", "spawnSync", "exec", "execSync", "execFile", "execFileSync", "fork"]) {
@@ -76,6 +77,8 @@ export async function load(url, context, next) {
 interface Seen {
   kyEvaluated: boolean;
   required: string[];
+  /** Node built-ins required (without the node: prefix). */
+  builtins: string[];
   spawned: string[][];
   dlopened: string[];
   esm: string[];
@@ -163,6 +166,15 @@ describe("status --offline loads neither ky nor keytar: the bundled CLI (bin/run
     }
   });
 
+  it("loads neither node:child_process nor node:readline, slow to load and unused offline", async () => {
+    const s = await probe("bin/run.cjs", ["status", "--offline"]);
+    expect(s.code).toBe(0);
+    // The probe does see built-ins: the loader's own.
+    expect(s.builtins).toContain("vm");
+    expect(s.builtins).not.toContain("child_process");
+    expect(s.builtins).not.toContain("readline");
+  });
+
   it("control: an online check evaluates ky", async () => {
     const s = await probe("bin/run.cjs", ["status"], {
       GIGAREELS_API_KEY: ENV_KEY,
@@ -175,6 +187,7 @@ describe("status --offline loads neither ky nor keytar: the bundled CLI (bin/run
   it("control: without --offline, a keychain profile reaches keytar (its helper process)", async () => {
     const s = await probe("bin/run.cjs", ["status"]);
     expect(keytarTouched(s)).toBe(true);
+    expect(s.builtins).toContain("child_process");
     expect(s.spawned.some(([file, flag]) => file === process.execPath && flag === "-e")).toBe(true);
   });
 });

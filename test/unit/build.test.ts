@@ -297,6 +297,78 @@ describe("the bins' code-cache loader (scripts/cli-loader.cjs)", () => {
   });
 });
 
+describe("oclif's dependencies required on first use (scripts/bundle.mjs)", () => {
+  const lazy = async () =>
+    (await import(join(scriptsDir, "bundle.mjs"))) as {
+      lazyOclifRequire(source: string, file: string, lazy?: string[]): { code: string; found: string[] };
+      lazyOclifRequires(lazy?: string[]): import("esbuild").Plugin;
+    };
+  const source = [
+    '"use strict";',
+    'const ejs_1 = __importDefault(require("ejs"));',
+    'const tinyglobby_1 = require("tinyglobby");',
+    'const util_1 = require("./util");',
+    "function render(t) {",
+    "    return ejs_1.default.render(t, (0, tinyglobby_1.glob)(util_1.x));",
+    "}",
+  ].join("\n");
+
+  it("rewrites the listed modules' top-level requires, and only those", async () => {
+    const { lazyOclifRequire } = await lazy();
+    const { code, found } = lazyOclifRequire(source, "x.js", ["ejs", "tinyglobby"]);
+    expect(found).toEqual(["ejs", "tinyglobby"]);
+    expect(code).toContain('const util_1 = require("./util");');
+    expect(code).not.toMatch(/^const ejs_1 = __importDefault\(require/m);
+    // Evaluated, the module loads when first used, not before; what it gives is the module's.
+    const loads: string[] = [];
+    const modules: Record<string, unknown> = {
+      ejs: { render: (t: string, files: string[]) => `${t}:${files.join(",")}` },
+      tinyglobby: { glob: (x: string) => [x, "b"] },
+      "./util": { x: "a" },
+    };
+    const fakeRequire = (m: string) => {
+      loads.push(m);
+      return modules[m];
+    };
+    const importDefault = (m: { __esModule?: boolean }) => (m?.__esModule ? m : { default: m });
+    const exports = new Function("require", "__importDefault", `${code}\nreturn { render };`)(
+      fakeRequire,
+      importDefault,
+    ) as { render: (t: string) => string };
+    expect(loads).toEqual(["./util"]);
+    expect(exports.render("t")).toBe("t:a,b");
+    expect(loads).toEqual(["./util", "ejs", "tinyglobby"]);
+  });
+
+  it("refuses a module used at the top level (it would load at once anyway)", async () => {
+    const { lazyOclifRequire } = await lazy();
+    const topLevel = `${source}\nconst T = ejs_1.default.compile("x");`;
+    expect(() => lazyOclifRequire(topLevel, "x.js", ["ejs"])).toThrow(
+      /ejs_1 \(ejs\) is used at the top level/,
+    );
+  });
+
+  it("fails the build when @oclif/core no longer requires a listed module that way", async () => {
+    const { lazyOclifRequires } = await lazy();
+    const { build } = await import("esbuild");
+    const entry = join(tmp, "entry.cjs");
+    const spinner = join(ROOT, "node_modules/@oclif/core/lib/ux/action/spinner.js");
+    writeFileSync(entry, `require(${JSON.stringify(spinner)});\n`);
+    const bundle = (list: string[]) =>
+      build({
+        entryPoints: [entry],
+        bundle: true,
+        platform: "node",
+        write: false,
+        logLevel: "silent",
+        plugins: [lazyOclifRequires(list)],
+      });
+    const ok = await bundle(["cli-spinners"]);
+    expect(ok.outputFiles[0]!.text).toContain("get default()");
+    await expect(bundle(["cli-spinners", "no-such-module"])).rejects.toThrow(/no-such-module/);
+  });
+});
+
 describe("the launcher's use of oclif internals", () => {
   it("serves the embedded manifest and loads a command only when it runs", async () => {
     class Hello extends Command {
