@@ -4,10 +4,12 @@
  * a valid MP4, exit 0, nothing left of the private config folder, the emulator stopped.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectNoFullKey, ROOT, runCli, tempConfigDir } from "../helpers/cli.js";
+
+const hasFfprobe = spawnSync("ffprobe", ["-version"]).status === 0;
 
 let work: { dir: string; cleanup: () => void };
 beforeAll(() => {
@@ -54,6 +56,46 @@ describe("npm run demo", () => {
     await expect(fetch(url)).rejects.toThrow();
     expectNoFullKey(r.stdout + r.stderr);
   }, 120_000);
+
+  it.skipIf(!hasFfprobe && !process.env.CI)(
+    "the README's Set up, top to bottom on a fresh clone, ends with a video ffprobe reads (H.264, a duration)",
+    async () => {
+      // The README's first command, as it is written there.
+      const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+      const setUp = readme.slice(readme.indexOf("## Set up"), readme.indexOf("## Contents"));
+      expect(setUp).toContain("npm ci && npm run demo");
+      // A fresh clone of this commit: no dist/, no oclif build output; its node_modules stands
+      // for `npm ci` (the same lock file; CI's own checkout runs the real npm ci).
+      const clone = join(work.dir, "clone");
+      const git = spawnSync("git", ["clone", "--quiet", "--no-hardlinks", ROOT, clone], { encoding: "utf8" });
+      expect(git.status, git.stderr).toBe(0);
+      expect(existsSync(join(clone, "dist"))).toBe(false);
+      symlinkSync(join(ROOT, "node_modules"), join(clone, "node_modules"));
+      const out = join(work.dir, "fresh.mp4");
+      const r = await runCli(["run", "demo", "--", out], {
+        command: ["npm"],
+        cwd: clone,
+        timeoutMs: 170_000,
+        env: { NODE_ENV: undefined, npm_config_update_notifier: "false" },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`Your video: ${out} (`);
+      const probe = spawnSync(
+        "ffprobe",
+        ["-v", "error", "-show_entries", "stream=codec_type,codec_name:format=duration", "-of", "json", out],
+        { encoding: "utf8" },
+      );
+      expect(probe.status, probe.stderr).toBe(0);
+      const info = JSON.parse(probe.stdout) as {
+        streams: Array<{ codec_type: string; codec_name: string }>;
+        format: { duration: string };
+      };
+      expect(info.streams).toContainEqual({ codec_type: "video", codec_name: "h264" });
+      expect(Number(info.format.duration)).toBeGreaterThan(0);
+      expectNoFullKey(r.stdout + r.stderr);
+    },
+    180_000,
+  );
 
   it("a failing step fails the demo (non-zero exit) and still stops the emulator", async () => {
     const out = join(work.dir, "no-such-folder", "demo.mp4");
