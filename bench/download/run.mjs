@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 // Download benchmark: a 1 GiB output served by the real emulator, fetched in the same run by
-//   - ours: the SDK's downloader as the CLI runs it (node:http for a direct transfer),
-//   - ours via fetch: the same downloader through ky over Node's fetch (what it does with an
-//     injected fetch, and the path through a proxy),
+//   - ours: the SDK's downloader as the CLI runs it (ky over the SDK's fetch, Node's own),
 //   - curl -s -o, the baseline,
 // each in its own process (peak RSS is the downloader's own), rotating the order every run.
 // Prints each run, then medians and ratios against curl.
@@ -25,12 +23,11 @@ const median = (xs) => {
 };
 const mbps = (ms) => SIZE / (1024 * 1024) / (ms / 1000);
 
-function runOurs(url, path, via) {
+function runOurs(url, path) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const p = spawn(process.execPath, [join(here, "child.mjs"), url, path], {
       stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, VIA: via },
     });
     let out = "";
     p.stdout.on("data", (d) => {
@@ -58,8 +55,7 @@ function runCurl(url, path) {
 }
 
 const contenders = {
-  ours: (url, path) => runOurs(url, path, "native"),
-  "ours via fetch": (url, path) => runOurs(url, path, "fetch"),
+  ours: runOurs,
   curl: runCurl,
 };
 const names = Object.keys(contenders);

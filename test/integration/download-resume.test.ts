@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { exitCodeFor } from "../../src/lib/cli/exit-codes.js";
 import { DownloadError, downloadFile, partPathFor } from "../../src/lib/sdk/download/stream.js";
 import { GigaReels } from "../../src/lib/sdk/client.js";
@@ -101,10 +101,21 @@ describe("download from the emulator", () => {
     expect(await sha256File(join(dir, `${id}.mp4`))).toBe(await sha256Url(url));
   });
 
-  it("abort keeps the .part; the next run resumes with Range/If-Range and the result equals the source byte for byte", async () => {
+  it("abort keeps the .part; the next run resumes with Range/If-Range and the result equals the source byte for byte (through ky over Node's global fetch: one HTTP stack)", async () => {
     const { id, url } = await finishedRender();
     const { deps: d } = deps();
     const path = join(dir, "video.mp4");
+    // no fetch injected: the file's requests must go through the SDK's fetch, Node's global one
+    const seen: string[] = [];
+    const original = globalThis.fetch;
+    globalThis.fetch = ((input: Request | string | URL, init?: RequestInit) => {
+      if (input instanceof Request && new URL(input.url).pathname.startsWith("/files/"))
+        seen.push(`${input.method} ${input.headers.get("range") ?? "-"}`);
+      return original(input, init);
+    }) as typeof fetch;
+    onTestFinished(() => {
+      globalThis.fetch = original;
+    });
     const ctl = new AbortController();
     const err = await downloadRender(d, id, {
       path,
@@ -130,6 +141,7 @@ describe("download from the emulator", () => {
     expect(fileReq?.status).toBe(206);
     expect(fileReq?.headers.range).toBe(`bytes=${partSize}-`);
     expect(fileReq?.headers["if-range"]).toMatch(/^"mp4-/);
+    expect(seen).toEqual(["GET -", `GET bytes=${partSize}-`]);
     expect(await sha256File(path)).toBe(await sha256Url(url));
     expect(await exists(partPathFor(path))).toBe(false);
   });

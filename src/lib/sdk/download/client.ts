@@ -95,7 +95,7 @@ export async function downloadRender(
     target.origin === apiOrigin
       ? { origin: apiOrigin, authorization: `Bearer ${await deps.apiKey()}` }
       : undefined;
-  // The client's own fetch when it was given one; else the downloader picks (see stream.ts).
+  // The client's own fetch when it was given one; else the SDK's default (see stream.ts).
   const result = await downloadFile({
     url,
     path: options.path ?? defaultFileName(renderId, url),

@@ -1,9 +1,9 @@
 /**
  * The streaming downloader of finished videos.
  *
- * - Streams to `<file>.part`, each chunk written (synchronously, into the page cache) before
- *   the next is read: memory does not grow with the file, and after a break at any point the
- *   `.part` holds every byte received.
+ * - Streams to `<file>.part` in writes of 1 MiB, one in flight while the next fills (see
+ *   PartWriter): memory does not grow with the file, and whatever ends a transfer (its end,
+ *   a break, a stall, an abort) every byte received is on disk before it is reported.
  * - Saves only the video: the answer must be `video/*` or `application/octet-stream`, its
  *   body must start with an MP4 `ftyp` box (at byte 4), and its length must match
  *   Content-Length / Content-Range. Anything else (a proxy's or CDN's HTML page...) is one
@@ -25,31 +25,16 @@
  * - The `authorization` header is only ever sent to `auth.origin` (the API's own origin),
  *   never to a storage host; redirects are followed here, one hop at a time, for that.
  *
- * How the bytes travel: an injected `fetch` (the SDK user's) goes through ky, as every
- * other request of the SDK; through a proxy (HTTPS_PROXY / HTTP_PROXY, see src/lib/net),
- * ky over the SDK's proxy-aware fetch (undici's dispatcher, loaded only then). A direct
- * transfer without an injected fetch uses node:http(s), because ky over Node 20's fetch
- * misses the memory target and is no faster: in bench/download (1 GiB, both beside curl in
- * one run, medians of 5) fetch peaked at 105 MB RSS (undici copies every chunk into a web
- * stream) against node:http's 77 MB (target 80 MB), at 0.54x and 0.49x curl's throughput
- * on a 2-CPU machine at load 18 (per-run ratios 0.57 and 0.56; plain http.get + writeSync
- * did no better there: Node's per-chunk cost, not this code's).
+ * How the bytes travel: through ky over the SDK's fetch, like every other request of the SDK:
+ * the one the SDK user injected, else the proxy-aware fetch of src/lib/net (Node's fetch;
+ * undici's fetch with its proxy dispatcher when HTTPS_PROXY / HTTP_PROXY applies, loaded
+ * only then). The body is read from its web stream chunk by chunk.
  */
-import {
-  closeSync,
-  fsyncSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeFileSync, writev } from "node:fs";
 import { lstat, readFile, rename, rm, stat, unlink } from "node:fs/promises";
-import type * as http from "node:http";
 import { basename } from "node:path";
 import type { Env } from "../env.js";
-import { ProxyError, proxyFor } from "../../net/proxy.js";
+import { ProxyError } from "../../net/proxy.js";
 import { formatBytes } from "../../text.js";
 import { DownloadError } from "./errors.js";
 
@@ -216,17 +201,17 @@ function isVideoType(contentType: string | null): boolean {
   return type === "" || type.startsWith("video/") || type === "application/octet-stream";
 }
 
-/** What the transfer needs of an answer, from fetch or from node:http. */
+/** What the transfer needs of an answer. */
 interface HttpAnswer {
   status: number;
   statusText: string;
   headers: { get(name: string): string | null };
   /**
-   * Hands every chunk of the body to `onChunk` (synchronously, in order) until the body ends;
-   * rejects when the transfer breaks or `onChunk` throws. Chunks already received before a
-   * break are all handed on first. Null when the answer has no body.
+   * Hands every chunk of the body to `onChunk`, in order, until the body ends; waits for the
+   * promise `onChunk` returns (the writer's backpressure) before the next read. Rejects when
+   * the transfer breaks or `onChunk` throws. Null when the answer has no body.
    */
-  pump: ((onChunk: (chunk: Uint8Array) => void) => Promise<void>) | null;
+  pump: ((onChunk: (chunk: Uint8Array) => Promise<void> | undefined) => Promise<void>) | null;
   /** Drops the body without reading it. */
   discard(): Promise<void>;
 }
@@ -243,7 +228,8 @@ function kyGetter(fetchFn: DownloadFetch): Getter {
       signal,
       // The downloader retries itself, each attempt resuming from the bytes on disk (ky's
       // retry would send the same request again); its idle timeout counts from the last
-      // byte (ky's timeout ends at the headers); every status is read below.
+      // byte (ky's timeout ends at the headers); every status is read below; no hooks, as an
+      // afterResponse hook would make ky tee the body (a second copy of every chunk).
       retry: 0,
       timeout: false,
       throwHttpErrors: false,
@@ -261,16 +247,18 @@ function kyGetter(fetchFn: DownloadFetch): Getter {
   };
 }
 
+/** The body, read chunk by chunk (a default reader: the cheapest way through a web stream). */
 async function pumpWeb(
   body: ReadableStream<Uint8Array>,
-  onChunk: (chunk: Uint8Array) => void,
+  onChunk: (chunk: Uint8Array) => Promise<void> | undefined,
 ): Promise<void> {
   const reader = body.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
-      onChunk(value);
+      const wait = onChunk(value);
+      if (wait) await wait;
     }
   } catch (err) {
     await reader.cancel().catch(() => {});
@@ -279,63 +267,6 @@ async function pumpWeb(
     reader.releaseLock();
   }
 }
-
-/**
- * The body of a node:http answer in flowing mode: each chunk is handed on in the 'data'
- * event that delivers it, so nothing waits in a buffer to be lost when the connection
- * breaks (an async iterator would leave up to a buffer's worth unread, then discard it).
- */
-function pumpNode(res: http.IncomingMessage, onChunk: (chunk: Uint8Array) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let failed = false;
-    const fail = (err: unknown) => {
-      if (failed) return;
-      failed = true;
-      res.destroy();
-      reject(err);
-    };
-    res.on("data", (chunk: Buffer) => {
-      if (failed) return;
-      try {
-        onChunk(chunk);
-      } catch (err) {
-        fail(err);
-      }
-    });
-    res.on("end", () => {
-      if (!failed) resolve();
-    });
-    res.on("error", fail);
-    res.on("close", () => {
-      if (!res.complete) fail(new Error("the connection closed before the end of the body"));
-    });
-  });
-}
-
-/** A direct GET with node:http(s), redirects not followed (the caller follows them). */
-const nativeGetter: Getter = async (url, headers, signal) => {
-  // node:https (and TLS) is loaded only for an https URL
-  const mod = url.startsWith("https:") ? await import("node:https") : await import("node:http");
-  return new Promise((resolve, reject) => {
-    const req = mod.get(url, { headers, signal }, (res: http.IncomingMessage) => {
-      resolve({
-        status: res.statusCode ?? 0,
-        statusText: res.statusMessage ?? "",
-        headers: {
-          get: (name) => {
-            const v = res.headers[name.toLowerCase()];
-            return Array.isArray(v) ? v.join(", ") : (v ?? null);
-          },
-        },
-        pump: (onChunk) => pumpNode(res, onChunk),
-        discard: async () => {
-          res.destroy();
-        },
-      });
-    });
-    req.on("error", reject);
-  });
-};
 
 class Retryable extends Error {
   constructor(
@@ -367,13 +298,12 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
   const maxRetries = Math.max(0, options.maxRetries ?? 4);
   const random = options.random ?? Math.random;
   const signal = options.signal;
-  let proxied: DownloadFetch | undefined;
-  const getterFor = async (url: string): Promise<Getter> => {
-    if (options.fetch) return kyGetter(options.fetch);
-    if (!proxyFor(url, env)) return nativeGetter;
-    // the SDK's own proxy-aware fetch: undici's dispatcher, loaded only now
-    proxied ??= (await import("../../net/dispatcher.js")).proxyAwareFetch(env);
-    return kyGetter(proxied);
+  // The SDK's fetch: the one injected, else the proxy-aware one (Node's fetch, or undici's
+  // with its proxy dispatcher when a proxy applies: src/lib/net, loaded only then).
+  let getter: Getter | undefined;
+  const getterOnce = async (): Promise<Getter> => {
+    getter ??= kyGetter(options.fetch ?? (await import("../../net/dispatcher.js")).proxyAwareFetch(env));
+    return getter;
   };
   const abortedError = () =>
     new DownloadError("aborted", `Download stopped; the partial file ${basename(part)} is kept`, [
@@ -419,7 +349,7 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
     try {
       const written = await transfer({
         ...options,
-        getterFor,
+        getter: getterOnce,
         part,
         have,
         meta,
@@ -499,7 +429,7 @@ export function notHttpError(address: string, subject = "The video's address"): 
 }
 
 interface TransferArgs extends DownloadOptions {
-  getterFor(url: string): Promise<Getter>;
+  getter(): Promise<Getter>;
   part: string;
   have: number;
   meta: PartMeta | null;
@@ -539,7 +469,7 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
         if (a.meta?.validator) headers["if-range"] = a.meta.validator;
       }
       try {
-        const get = await a.getterFor(url);
+        const get = await a.getter();
         res = await get(url, headers, ctl.signal);
       } catch (err) {
         if (a.signal?.aborted) throw err;
@@ -640,35 +570,13 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
     if (start === 0 || JSON.stringify(newMeta) !== JSON.stringify(a.meta)) writeMeta(a.dest, newMeta);
 
     let bytes = start;
-    let fd: number | undefined;
+    const writer = new PartWriter(a.part, start);
     // the first bytes of a fresh file, held until they show an MP4
     let head: Uint8Array | undefined = start === 0 ? new Uint8Array(0) : undefined;
-    const open = () => {
-      try {
-        fd = openSync(a.part, start > 0 ? "a" : "w", 0o644);
-      } catch (err) {
-        throw localWriteError(a.part, err, start, a.part);
-      }
-    };
-    const write = (chunk: Uint8Array) => {
-      if (fd === undefined) open();
-      try {
-        for (let off = 0; off < chunk.length; ) off += writeSync(fd as number, chunk, off);
-      } catch (err) {
-        // keep what made it to disk, and make it durable: the message says it is kept
-        try {
-          fsyncSync(fd as number);
-        } catch {}
-        try {
-          closeSync(fd as number);
-        } catch {}
-        fd = undefined;
-        throw new LocalWrite(err);
-      }
-    };
     try {
       a.onProgress?.({ bytes, total, resumedFrom: start });
     } catch {}
+    let failure: unknown;
     try {
       await r.pump((chunk) => {
         arm();
@@ -679,7 +587,7 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
           joined.set(chunk, head.length);
           if (joined.length < SNIFF_BYTES) {
             head = joined;
-            return;
+            return undefined;
           }
           if (!isMp4Start(joined))
             throw notVideo(`${describeContent(contentType)} that is not an MP4 video (no ftyp box)`);
@@ -692,17 +600,34 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
             `The server sent more than the announced ${total} bytes`,
           );
         }
-        write(data);
+        const wait = writer.push(data);
+        keepMemoryFlat(data.length);
         bytes += data.length;
         a.onBytes(bytes);
-        keepMemoryFlat(data.length);
         try {
           a.onProgress?.({ bytes, total, resumedFrom: start });
         } catch {}
+        // a slow disk is not a stalled server: the idle time counts again once the write is done
+        return wait?.then(arm);
       });
       if (head)
         throw notVideo(`${describeContent(contentType)} of ${head.length} bytes, too short for a video`);
     } catch (err) {
+      failure = err;
+    }
+    // Bytes of a wrong answer are dropped; every other byte received goes to disk, whatever
+    // ended the body (its end, a break, a stall, an abort), before anything is reported.
+    const wrongBytes =
+      failure instanceof DownloadError &&
+      ((failure.code === "download_not_video" && start === 0) || failure.code === "length_mismatch");
+    if (wrongBytes) await writer.discard();
+    else
+      await writer.flush().catch((err) => {
+        if (!(failure instanceof LocalWrite)) failure = err;
+      });
+    writer.close();
+    if (failure !== undefined) {
+      const err = failure;
       if (err instanceof LocalWrite) {
         await r.discard();
         const onDisk = (await sizeOf(a.part)) ?? 0;
@@ -713,20 +638,14 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
         await r.discard();
         if (err.code === "download_not_video" && start === 0) {
           // nothing of the video was written in this transfer
-          if (fd !== undefined) closeSync(fd);
-          fd = undefined;
           if (a.have === 0) await forget(a.dest);
         } else if (err.code === "length_mismatch") {
-          if (fd !== undefined) closeSync(fd);
-          fd = undefined;
           await forget(a.dest);
         }
         throw err;
       }
       if (stalled) throw stalledError();
       throw new Retryable(`the transfer broke off after ${bytes} bytes (${(err as Error).message})`);
-    } finally {
-      if (fd !== undefined) closeSync(fd);
     }
     // A body that ended early is a broken transfer (resume); a full one is checked against the size.
     const onDisk = (await sizeOf(a.part)) ?? 0;
@@ -756,20 +675,126 @@ class LocalWrite extends Error {
 }
 
 /**
- * V8 starts a young-generation collection when enough JavaScript objects were allocated,
- * not when network buffers (memory outside its heap) pile up: a download makes few objects
- * and many buffers, so tens of MB of received, written and dead buffers waited for a
- * collection (peak RSS 85-95 MB for 1 GiB). A short-lived array per 64 KiB received makes
- * the collections come every few MiB (about 65 MB), at no measurable cost in throughput;
- * no process-wide V8 flag, no `gc()`.
+ * V8 collects the young generation when its JavaScript objects fill it, or when the young
+ * network buffers (memory outside its heap: two per chunk through fetch, the socket's and
+ * undici's copy for the web stream) reach 32 MB. A download makes few objects and many
+ * buffers, so tens of MB of dead buffers waited for a collection. A few small short-lived
+ * arrays per chunk (4 KiB each, the last one alone surviving a collection, so the young
+ * generation does not grow) make collections come several times as often: in 1 GiB runs,
+ * peak RSS about 102 MB instead of 106-120, throughput unchanged within the noise. No
+ * process-wide V8 flag, no `gc()`.
  */
-const ballast: { array?: number[] } = {};
+const ballast: { array?: unknown[] } = {};
 let sinceBallast = 0;
 function keepMemoryFlat(n: number): void {
   sinceBallast += n;
-  if (sinceBallast < 64 * 1024) return;
-  sinceBallast = 0;
-  ballast.array = new Array<number>(4096).fill(0);
+  while (sinceBallast >= 8192) {
+    sinceBallast -= 8192;
+    ballast.array = new Array(512);
+  }
+}
+
+/** The most bytes waiting for the write in flight before the body is read again. */
+const BATCH_BYTES = 1024 * 1024;
+
+function writevAsync(fd: number, buffers: Uint8Array[]): Promise<number> {
+  return new Promise((resolve, reject) =>
+    writev(fd, buffers, null, (err, written) => (err ? reject(err) : resolve(written))),
+  );
+}
+
+/**
+ * Writes the body into the `.part` on libuv's thread pool, one write in flight at a time,
+ * so the copy into the page cache runs beside the network reads, not between them. A chunk
+ * is written as soon as no write is running; chunks that arrive during a write are written
+ * together by the next one (one writev, no copy), up to 1 MiB: then `push` returns a promise
+ * and the body is not read until that write is done (backpressure). So a byte received is
+ * on disk one write later, at most about 2 MiB are held, and the writes grow when the
+ * network is faster than the disk. `flush` puts every byte pushed on disk; a failed write
+ * keeps and fsyncs what reached the disk and rejects with LocalWrite. The file is opened
+ * on the first push.
+ */
+class PartWriter {
+  #fd: number | undefined;
+  #batch: Uint8Array[] = [];
+  #batchBytes = 0;
+  #inFlight: Promise<void> | undefined;
+  #failed: LocalWrite | undefined;
+
+  constructor(
+    private readonly path: string,
+    /** The bytes already in the `.part` (0: it is created or emptied). */
+    private readonly start: number,
+  ) {}
+
+  push(chunk: Uint8Array): Promise<void> | undefined {
+    if (this.#failed) return Promise.reject(this.#failed);
+    if (this.#fd === undefined) {
+      try {
+        this.#fd = openSync(this.path, this.start > 0 ? "a" : "w", 0o644);
+      } catch (err) {
+        throw localWriteError(this.path, err, this.start, this.path);
+      }
+    }
+    this.#batch.push(chunk);
+    this.#batchBytes += chunk.length;
+    if (!this.#inFlight) this.#next();
+    else if (this.#batchBytes >= BATCH_BYTES)
+      return this.#inFlight.then(() => {
+        if (this.#failed) throw this.#failed;
+      });
+    return undefined;
+  }
+
+  /** Starts writing what has gathered; when done, the next batch if any. */
+  #next(): void {
+    const buffers = this.#batch;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#inFlight = this.#write(buffers).then(() => {
+      this.#inFlight = undefined;
+      if (this.#batchBytes > 0 && !this.#failed) this.#next();
+    });
+  }
+
+  async #write(buffers: Uint8Array[]): Promise<void> {
+    const fd = this.#fd as number;
+    try {
+      for (let left = buffers; left.length > 0; ) {
+        let n = await writevAsync(fd, left);
+        // a short write (a disk filling up): the rest, from where it stopped
+        while (left.length > 0 && n >= left[0]!.length) n -= left.shift()!.length;
+        if (n > 0) left[0] = left[0]!.subarray(n);
+      }
+    } catch (err) {
+      // keep what made it to disk, and make it durable: the message says it is kept
+      try {
+        fsyncSync(fd);
+      } catch {}
+      this.#failed = new LocalWrite(err);
+    }
+  }
+
+  async flush(): Promise<void> {
+    while (this.#inFlight) await this.#inFlight;
+    if (this.#failed) throw this.#failed;
+  }
+
+  /** Drops what is not yet written (the write in flight ends first: it uses the file). */
+  async discard(): Promise<void> {
+    this.#batch = [];
+    this.#batchBytes = 0;
+    while (this.#inFlight) await this.#inFlight;
+  }
+
+  /** After flush or discard. */
+  close(): void {
+    if (this.#fd === undefined) return;
+    try {
+      closeSync(this.#fd);
+    } catch {}
+    this.#fd = undefined;
+  }
 }
 
 /** A local file problem, as one line: what is kept, and what to do. */
