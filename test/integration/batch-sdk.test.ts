@@ -132,7 +132,7 @@ describe("client.renders.batch", () => {
       expect(summary.counts).toMatchObject({ done: 3, failed: 1 });
       expect(events.find((e) => e.type === "failed")).toMatchObject({
         line: 2,
-        error: { code: "render_failed", message: expect.stringContaining("no such character") },
+        error: { code: "render_failed", message: expect.stringMatching(/no such character/i) },
       });
     });
   }, 30_000);
