@@ -44,7 +44,7 @@ import {
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crc32, deflateRawSync } from "node:zlib";
-import { bundleSea, LAUNCH_FILE, trainCodeCache } from "./bundle.mjs";
+import { bundleSea, LAUNCH_FILE, SEA_SIDE_BUNDLES, trainCodeCache } from "./bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -465,9 +465,17 @@ function writeSnapshotMain(seaBundle) {
     `${wrap("__gigareelsLaunch", join(dirname(seaBundle), LAUNCH_FILE))}
 ${wrap("__gigareelsBundle", seaBundle)}
 const { dirname: __dirnameOf } = require("node:path");
+${Object.values(SEA_SIDE_BUNDLES)
+  .map((f, i) => wrap(`__gigareelsSide${i}`, join(dirname(seaBundle), f)))
+  .join("\n")}
+const __side = { ${Object.keys(SEA_SIDE_BUNDLES)
+      .map((name, i) => `${JSON.stringify(name)}: __gigareelsSide${i}`)
+      .join(", ")} };
+const __sideLoaded = {};
+const __require = (id) => (__side[id] ? (__sideLoaded[id] ??= __load(__side[id])) : require(id));
 const __load = (fn) => {
   const mod = { exports: {} };
-  fn(mod.exports, require, mod, process.execPath, __dirnameOf(process.execPath));
+  fn(mod.exports, __require, mod, process.execPath, __dirnameOf(process.execPath));
   return mod.exports;
 };
 const __launch = __load(__gigareelsLaunch);
@@ -490,6 +498,7 @@ async function buildTarget(target, { hostNode, seaBundle, seaCache, out, snapsho
   // The CLI bundle and, for the host only (V8 caches are platform specific), its trained code
   // cache and keytar's native module (built here for this platform only).
   const assets = { "launch.cjs": join(dirname(seaBundle), LAUNCH_FILE), "cli.cjs": seaBundle };
+  for (const file of Object.values(SEA_SIDE_BUNDLES)) assets[file] = join(dirname(seaBundle), file);
   if (isHost && seaCache) assets["cli.v8cache"] = seaCache;
   if (isHost && keytarPath) assets["keytar.node"] = keytarPath;
   const seaConfig = {

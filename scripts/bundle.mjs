@@ -388,16 +388,23 @@ export function bundleNpm(root) {
 }
 
 /**
- * The single executable's bundle: `keytar` resolves to the loader that dlopens the native module
- * shipped as a SEA asset (src/lib/cli/bundle/keytar-sea.ts).
+ * Packages the binary ships as separate SEA assets (package -> asset file name), loaded only when
+ * required (scripts/sea-main.cjs): undici, for proxies only, is a third of the CLI's bytes, which
+ * every start-up would otherwise read.
  */
-export function bundleSea(root, outfile) {
+export const SEA_SIDE_BUNDLES = { undici: "undici.cjs" };
+
+/**
+ * The single executable's bundle: `keytar` resolves to the loader that dlopens the native module
+ * shipped as a SEA asset (src/lib/cli/bundle/keytar-sea.ts); the SEA_SIDE_BUNDLES beside it.
+ */
+export async function bundleSea(root, outfile) {
   const keytarShim = join(root, "dist/lib/cli/bundle/keytar-sea-module.js");
-  return bundleCjs(root, {
+  const result = await bundleCjs(root, {
     kind: "sea",
     outfile,
     nodeTarget: "node22",
-    external: ["typescript"],
+    external: ["typescript", ...Object.keys(SEA_SIDE_BUNDLES)],
     plugins: [
       {
         name: "keytar-from-sea-asset",
@@ -407,6 +414,19 @@ export function bundleSea(root, outfile) {
       },
     ],
   });
+  // Each side bundle: the package alone, as one CommonJS file beside the bundle.
+  for (const [name, file] of Object.entries(SEA_SIDE_BUNDLES)) {
+    const out = join(dirname(outfile), file);
+    await build({
+      ...common(root),
+      stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root },
+      format: "cjs",
+      target: "node22",
+      outfile: out,
+    });
+    writeFileSync(out, asciiOnly(readFileSync(out, "utf8")));
+  }
+  return result;
 }
 
 /**

@@ -1,10 +1,11 @@
 // The standalone binary's main script (CommonJS, as Node's single executable applications
-// require). The CLI travels as two SEA assets: `launch.cjs`, the small first stage
+// require). The CLI travels as SEA assets: `launch.cjs`, the small first stage
 // (src/lib/cli/bundle/launch.ts: `--version` and the update notice, no oclif), and `cli.cjs`, the
 // big bundle, loaded only when the first stage calls for it, with `cli.v8cache`, a V8 code cache
 // "trained" at build time by running the CLI once with this same script and the same Node: unlike
 // SEA's own useCodeCache (made by compiling without running, so it holds only the top level), it
-// also holds every function that start-up runs, so they need no compiling at run time.
+// also holds every function that start-up runs, so they need no compiling at run time; and
+// `undici.cjs`, loaded when a proxy is used.
 //
 // Outside a binary (build time only) it runs GIGAREELS_SEA_BUNDLE (and launch.cjs beside it) from
 // disk with each argv of the JSON list GIGAREELS_TRAIN_ARGS in turn, then writes the cache to
@@ -24,6 +25,17 @@ function source(asset) {
   return require("node:fs").readFileSync(file).toString("latin1");
 }
 
+// Packages shipped as assets of their own (scripts/bundle.mjs, SEA_SIDE_BUNDLES), evaluated when
+// first required: the bundle's `require` serves them, and Node's built-ins.
+const SIDE_BUNDLES = { undici: "undici.cjs" };
+const sideLoaded = new Map();
+function bundleRequire(id) {
+  const asset = SIDE_BUNDLES[id];
+  if (!asset) return require(id);
+  if (!sideLoaded.has(id)) sideLoaded.set(id, evaluate(source(asset), `gigareels-${asset}`).exports);
+  return sideLoaded.get(id);
+}
+
 /** Evaluates a CommonJS bundle (the same wrapper and file name as at training, or V8 rejects the cache). */
 function evaluate(code, filename, cachedData) {
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, {
@@ -33,7 +45,7 @@ function evaluate(code, filename, cachedData) {
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const mod = { exports: {} };
-  script.runInThisContext()(mod.exports, require, mod, process.execPath, dirname(process.execPath));
+  script.runInThisContext()(mod.exports, bundleRequire, mod, process.execPath, dirname(process.execPath));
   return { script, exports: mod.exports };
 }
 

@@ -27,6 +27,8 @@ import type { EmulatorHandle } from "../../src/lib/emulator/types.js";
 // @ts-expect-error: a plain .mjs script without types
 import { archiveName, NODE_VERSION } from "../../scripts/build-binary.mjs";
 import { expectNoFullKey, ROOT, type RunOptions, runCli, tempConfigDir } from "../helpers/cli.js";
+import { startProxy, type TestProxy } from "../helpers/proxy.js";
+import { createTestCa, type TestCa } from "../helpers/tls-ca.js";
 
 const target = `${process.platform === "win32" ? "win" : process.platform}-${process.arch}`;
 const BINARY = join(ROOT, "build", `gigareels-${target}${process.platform === "win32" ? ".exe" : ""}`);
@@ -139,6 +141,43 @@ describe("standalone binary", () => {
     expect(r.stderr).toBe(
       'Error: "statsu" is not a gigareels command. Did you mean "gigareels status"? Run gigareels --help for the list of commands.\n',
     );
+  });
+});
+
+describe("standalone binary through a proxy (undici, its own SEA asset, loaded on use)", () => {
+  const HOST = "gigareels.test";
+  let ca: TestCa;
+  let emulator: EmulatorHandle;
+  let proxy: TestProxy;
+  let config: { dir: string; cleanup: () => void };
+  beforeAll(async () => {
+    ca = createTestCa(HOST);
+    emulator = await startEmulator({ port: 0, tls: ca.tls, rateLimits: false });
+    // Only the proxy resolves gigareels.test: a request that arrives went through it.
+    proxy = await startProxy({ hosts: { [HOST]: "127.0.0.1" } });
+    config = tempConfigDir();
+  });
+  afterAll(async () => {
+    await Promise.all([emulator?.stop(), proxy?.stop()]);
+    config?.cleanup();
+    ca?.cleanup();
+  });
+
+  it("HTTPS_PROXY carries `api /api/me` in a CONNECT tunnel", async () => {
+    const r = await runBinary(["api", "/api/me"], {
+      env: {
+        GIGAREELS_CONFIG_DIR: config.dir,
+        GIGAREELS_API_KEY: emulator.keys[0],
+        GIGAREELS_BASE_URL: `https://${HOST}:${emulator.port}`,
+        NODE_EXTRA_CA_CERTS: ca.caFile,
+        HTTPS_PROXY: proxy.url,
+      },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ email: expect.any(String) });
+    expect(
+      proxy.requests.some((q) => q.method === "CONNECT" && q.target === `${HOST}:${emulator.port}`),
+    ).toBe(true);
   });
 });
 

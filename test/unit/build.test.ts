@@ -369,6 +369,19 @@ describe("oclif's dependencies required on first use (scripts/bundle.mjs)", () =
   });
 });
 
+describe("the binary's side bundles", () => {
+  it("scripts/sea-main.cjs serves every package scripts/bundle.mjs leaves out of the binary's bundle", async () => {
+    const { SEA_SIDE_BUNDLES } = (await import(join(scriptsDir, "bundle.mjs"))) as {
+      SEA_SIDE_BUNDLES: Record<string, string>;
+    };
+    expect(Object.keys(SEA_SIDE_BUNDLES)).toContain("undici");
+    const main = readFileSync(join(scriptsDir, "sea-main.cjs"), "utf8");
+    const literal = /const SIDE_BUNDLES = (\{[^}]*\});/.exec(main)?.[1];
+    expect(literal).toBeDefined();
+    expect(new Function(`return ${literal}`)()).toEqual(SEA_SIDE_BUNDLES);
+  });
+});
+
 describe("the launcher's use of oclif internals", () => {
   it("serves the embedded manifest and loads a command only when it runs", async () => {
     class Hello extends Command {
