@@ -44,5 +44,5 @@ export function formatBytes(n: number): string {
  */
 export function failureReason(serverMessage: string): string {
   const rest = serverMessage.replace(/^\s*(?:render(?:ing)?\s+)?failed\s*[:.,-]\s*/i, "");
-  return rest === "" ? serverMessage.trim() : rest.replace(/^[a-z]/, (c) => c.toUpperCase());
+  return rest === "" ? serverMessage.trim() : rest;
 }

@@ -106,7 +106,7 @@ describe("gigareels render batch", () => {
     expect(r.code, r.stderr).toBe(6);
     expect(videos(out)).toHaveLength(4);
     // The third render is line 5 (line 3's quoted prompt runs on to line 4).
-    expect(r.stdout).toMatch(/^5\s+error\s+rnd_\w+\s+The character pack is unavailable$/m);
+    expect(r.stdout).toMatch(/^5\s+error\s+rnd_\w+\s+the character pack is unavailable$/m);
     expect(r.stderr).toMatch(/Error: 1 of 5 lines failed \(line 5\); the others are done/);
     expect(r.stderr).toMatch(/--retry-failed/);
     const failedFile = join(config.dir, "lessons.failed.csv");

@@ -469,7 +469,7 @@ describe("render --wait: trouble on the way", () => {
     emulator().setNextRenderOutcome("error", { error: "Render failed: no such character" });
     const again = await cli(["render", "Doubled", "--wait"]);
     expect(again.code).toBe(6);
-    expect(again.stderr).toContain("failed: No such character");
+    expect(again.stderr).toContain("failed: no such character");
     expect(r.stderr + again.stderr).not.toMatch(/failed: Render failed/i);
   });
 

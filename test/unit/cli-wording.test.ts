@@ -20,10 +20,10 @@ describe("formatBytes: binary units, labelled as such", () => {
 describe("a render's failure, said once", () => {
   it("drops the server's own 'Render failed:' before our 'Render rnd_x failed:'", () => {
     expect(failureReason("Render failed: the video could not be generated")).toBe(
-      "The video could not be generated",
+      "the video could not be generated",
     );
-    expect(failureReason("failed: out of credits")).toBe("Out of credits");
-    expect(failureReason("Rendering failed - timeout")).toBe("Timeout");
+    expect(failureReason("failed: out of credits")).toBe("out of credits");
+    expect(failureReason("Rendering failed - timeout")).toBe("timeout");
     expect(failureReason("The prompt was refused")).toBe("The prompt was refused");
     expect(failureReason("Render failed")).toBe("Render failed");
   });
@@ -38,7 +38,7 @@ describe("a render's failure, said once", () => {
       elapsedMs: 1000,
     };
     const text = spinnerText(e, 0, "rnd_1");
-    expect(text).toBe("Render rnd_1 failed: The character pack is unavailable");
+    expect(text).toBe("Render rnd_1 failed: the character pack is unavailable");
     expect(text).not.toMatch(/failed: Render failed/);
   });
 });
