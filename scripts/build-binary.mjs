@@ -463,7 +463,8 @@ function writeSnapshotMain(seaBundle) {
   writeFileSync(
     file,
     `${wrap("__gigareelsLaunch", join(dirname(seaBundle), LAUNCH_FILE))}
-${wrap("__gigareelsBundle", seaBundle)}
+// Already a function expression (scripts/bundle.mjs).
+const __gigareelsBundle = ${readFileSync(seaBundle, "utf8")};
 const { dirname: __dirnameOf } = require("node:path");
 ${Object.values(SEA_SIDE_BUNDLES)
   .map((f, i) => wrap(`__gigareelsSide${i}`, join(dirname(seaBundle), f)))

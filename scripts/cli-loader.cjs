@@ -63,8 +63,9 @@ function loadCli(root, train) {
   const userFile = train ? undefined : userCacheFile(hash);
   // A user cache exists only because the shipped one was missing or rejected: try it first.
   const cachedData = train ? undefined : ((userFile && tryRead(userFile)) ?? tryRead(shipped));
-  // The same wrapper and file name at training and at run time, or V8 rejects the cache.
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  // The file is the module already wrapped as a function expression (scripts/bundle.mjs); the same
+  // file name at training and at run time, or V8 rejects the cache.
+  const script = new vm.Script(source, {
     filename: bundle,
     cachedData,
     // import() with a computed specifier (the rest became require() in the bundle).

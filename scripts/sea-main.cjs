@@ -36,14 +36,21 @@ function bundleRequire(id) {
   return sideLoaded.get(id);
 }
 
-/** Evaluates a CommonJS bundle (the same wrapper and file name as at training, or V8 rejects the cache). */
-function evaluate(code, filename, cachedData) {
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${code}\n})`, {
-    filename,
-    cachedData,
-    // import() with a computed specifier (the rest became require() in the bundle).
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  });
+/**
+ * Evaluates a CommonJS bundle, `wrapped` already as a function expression (cli.cjs, see
+ * scripts/bundle.mjs) or not; the same file name at training and at run time, or V8 rejects the
+ * cache.
+ */
+function evaluate(code, filename, cachedData, wrapped = false) {
+  const script = new vm.Script(
+    wrapped ? code : `(function (exports, require, module, __filename, __dirname) {${code}\n})`,
+    {
+      filename,
+      cachedData,
+      // import() with a computed specifier (the rest became require() in the bundle).
+      importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    },
+  );
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, bundleRequire, mod, process.execPath, dirname(process.execPath));
   return { script, exports: mod.exports };
@@ -58,7 +65,7 @@ async function loadCli() {
       cachedData = Buffer.from(sea.getRawAsset("cli.v8cache"));
     } catch {}
   }
-  const { script, exports } = evaluate(source("cli.cjs"), "gigareels-cli.cjs", cachedData);
+  const { script, exports } = evaluate(source("cli.cjs"), "gigareels-cli.cjs", cachedData, true);
   if (process.env.GIGAREELS_DEBUG_CODE_CACHE) {
     process.stderr.write(
       `code cache: ${cachedData ? (script.cachedDataRejected ? "rejected" : "accepted") : "none"}\n`,

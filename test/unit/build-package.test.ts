@@ -48,6 +48,14 @@ describe("npm package contents", () => {
     }
   });
 
+  it("the CLI bundle is its hash line and the module wrapped as a function expression, compiled as it is", () => {
+    const code = readFileSync(join(ROOT, "dist/bundle/cli.cjs"), "latin1");
+    expect(code).toMatch(
+      /^\/\/ gigareels-bundle [0-9a-f]{20}\n\(function \(exports, require, module, __filename, __dirname\) \{/,
+    );
+    expect(code.endsWith("\n})")).toBe(true);
+  });
+
   it("the bundles are ASCII (one other character makes Node decode the whole file as UTF-8)", () => {
     for (const f of ["dist/bundle/cli.cjs", "dist/bundle/launch.cjs"]) {
       expect(/[^\x00-\x7f]/.test(readFileSync(join(ROOT, f), "latin1")), f).toBe(false);

@@ -208,7 +208,7 @@ describe("the bins' code-cache loader (scripts/cli-loader.cjs)", () => {
     mkdirSync(join(tmp, "root/dist/bundle"), { recursive: true });
     writeFileSync(
       join(tmp, "root/dist/bundle/cli.cjs"),
-      '// gigareels-bundle 0123abcd\nexports.main = async (root) => { process.stdout.write("ran in " + root); };\n',
+      '// gigareels-bundle 0123abcd\n(function (exports) {\nexports.main = async (root) => { process.stdout.write("ran in " + root); };\n})',
     );
     // The first stage, as src/lib/cli/bundle/launch.ts does for anything but --version.
     writeFileSync(
@@ -285,7 +285,7 @@ describe("the bins' code-cache loader (scripts/cli-loader.cjs)", () => {
     const root = fakeBundleRoot();
     writeFileSync(
       join(root, "dist/bundle/cli.cjs"),
-      "// gigareels-bundle 1\nexports.main = async (root, argv) => { process.stdout.write(JSON.stringify(argv)); };\n",
+      "// gigareels-bundle 1\n(function (exports) {\nexports.main = async (root, argv) => { process.stdout.write(JSON.stringify(argv)); };\n})",
     );
     const out = join(tmp, "trained.v8cache");
     const stdout = run(root, {
