@@ -51,4 +51,9 @@ describe("npm package (shipping)", () => {
     expect(pjson.scripts.prepack).toBe("npm run build");
     expect(pjson.repository?.url).toMatch(/^git\+https:\/\/github\.com\/[\w.-]+\/[\w.-]+\.git$/);
   });
+
+  it("npm run test:unit runs the unit tests only (it ran the whole suite); npm test runs everything", () => {
+    expect(pjson.scripts["test:unit"]).toBe("vitest run test/unit");
+    expect(pjson.scripts.test).toBe("node scripts/test.mjs");
+  });
 });
