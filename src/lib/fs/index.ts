@@ -174,6 +174,15 @@ export type JsonReadResult<T = unknown> =
   | { kind: "ok"; value: T; text: string }
   | { kind: "corrupt"; text: string; error: string };
 
+/** A file's text as JSON (a leading BOM ignored): ok, or corrupt with the parser's message. */
+function parseJsonText<T>(text: string): JsonReadResult<T> {
+  try {
+    return { kind: "ok", value: JSON.parse(text.replace(/^\uFEFF/, "")) as T, text };
+  } catch (err) {
+    return { kind: "corrupt", text, error: (err as Error).message };
+  }
+}
+
 /**
  * Reads and parses a JSON file. "missing" when it does not exist, "corrupt" when it is not
  * valid JSON (the text is returned so the caller can keep a copy). Other errors (EACCES,
@@ -187,11 +196,7 @@ export async function readJsonFile<T = unknown>(path: string): Promise<JsonReadR
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return { kind: "missing" };
     throw err;
   }
-  try {
-    return { kind: "ok", value: JSON.parse(text.replace(/^\uFEFF/, "")) as T, text };
-  } catch (err) {
-    return { kind: "corrupt", text, error: (err as Error).message };
-  }
+  return parseJsonText<T>(text);
 }
 
 export interface FileLockOptions {
@@ -373,11 +378,7 @@ export function readJsonFileSync<T = unknown>(path: string): JsonReadResult<T> {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return { kind: "missing" };
     throw err;
   }
-  try {
-    return { kind: "ok", value: JSON.parse(text.replace(/^\uFEFF/, "")) as T, text };
-  } catch (err) {
-    return { kind: "corrupt", text, error: (err as Error).message };
-  }
+  return parseJsonText<T>(text);
 }
 
 let syncCounter = 0;
