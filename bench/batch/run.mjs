@@ -62,6 +62,8 @@ function batch(emu, key, dir, { killAfterMs } = {}) {
           ...process.env,
           GIGAREELS_API_KEY: key,
           GIGAREELS_CONFIG_DIR: join(dir, "config"),
+          // the key's shared budget counts in the emulator's minute
+          GIGAREELS_RATE_LIMIT_MINUTE_MS: String(MINUTE_MS),
           NO_COLOR: "1",
         },
         stdio: ["ignore", "ignore", "pipe"],

@@ -16,18 +16,22 @@ export function useRenderCli(options: EmulatorOptions = {}) {
     key = emulator().createKey();
   });
   afterEach(() => emulator().clearFaults());
+  // The CLI counts the key's budget in the emulator's (shortened) minute.
+  const minute = options.rateLimitMinuteMs
+    ? { GIGAREELS_RATE_LIMIT_MINUTE_MS: String(options.rateLimitMinuteMs) }
+    : {};
 
   async function cli(args: string[], run: RunOptions = {}): Promise<CliResult> {
     const r = await runCli([...args, "--base-url", emulator().url], {
       timeoutMs: 60_000,
       ...run,
       // NODE_ENV stays vitest's "test": oclif's [UnparsedCommand] warning must not follow a usage error
-      env: { GIGAREELS_CONFIG_DIR: config.dir, GIGAREELS_API_KEY: key, ...run.env },
+      env: { GIGAREELS_CONFIG_DIR: config.dir, GIGAREELS_API_KEY: key, ...minute, ...run.env },
     });
     expectNoFullKey(r.stdout + r.stderr, key);
     return r;
   }
-  return { emulator, config, key: () => key, cli };
+  return { emulator, config, key: () => key, cli, minuteEnv: minute };
 }
 
 /** The NDJSON lines of `--json` output, each parsed. */

@@ -15,7 +15,7 @@ import { ndjson, useRenderCli } from "../helpers/render-cli.js";
 import { hasScript, inTerminal } from "../helpers/terminal.js";
 
 const SIZE = 20_000;
-const { emulator, config, key, cli } = useRenderCli({
+const { emulator, config, key, cli, minuteEnv } = useRenderCli({
   rateLimitMinuteMs: 1_000,
   renderDurationMs: 200,
   outputSizeBytes: SIZE,
@@ -146,7 +146,11 @@ describe("gigareels render batch", () => {
         runCli(
           ["render", "batch", csv(9, file), "--output-dir", join(config.dir, out), "--base-url", emu.url],
           {
-            env: { GIGAREELS_CONFIG_DIR: config.dir, GIGAREELS_API_KEY: emu.keys[0] },
+            env: {
+              GIGAREELS_CONFIG_DIR: config.dir,
+              GIGAREELS_API_KEY: emu.keys[0],
+              GIGAREELS_RATE_LIMIT_MINUTE_MS: "6000",
+            },
             timeoutMs: 60_000,
           },
         );
@@ -258,7 +262,12 @@ describe("gigareels render batch", () => {
     async () => {
       const input = csv(12);
       const r = await inTerminal(["render", "batch", input, "--base-url", emulator().url], [], {
-        env: { GIGAREELS_API_KEY: key(), GIGAREELS_CONFIG_DIR: config.dir, NO_COLOR: undefined },
+        env: {
+          GIGAREELS_API_KEY: key(),
+          GIGAREELS_CONFIG_DIR: config.dir,
+          NO_COLOR: undefined,
+          ...minuteEnv,
+        },
         columns: 120,
         timeoutMs: 60_000,
       });
@@ -277,7 +286,11 @@ describe("gigareels render batch", () => {
         expect((await api(emu, "/api/render", { json: SAMPLE_BODIES["/api/render"] })).status).toBe(200);
       const input = csv(3);
       const r = await runCli(["render", "batch", input, "--base-url", emu.url], {
-        env: { GIGAREELS_CONFIG_DIR: config.dir, GIGAREELS_API_KEY: emu.keys[0] },
+        env: {
+          GIGAREELS_CONFIG_DIR: config.dir,
+          GIGAREELS_API_KEY: emu.keys[0],
+          GIGAREELS_RATE_LIMIT_MINUTE_MS: "6000",
+        },
         timeoutMs: 30_000,
       });
       expect(r.code, r.stderr).toBe(0);

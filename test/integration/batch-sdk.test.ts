@@ -47,6 +47,7 @@ describe("client.renders.batch", () => {
       const client = new GigaReels({
         apiKey: emu.keys[0],
         baseUrl: emu.url,
+        rateLimitMinuteMs: 2000,
         env: { GIGAREELS_CONFIG_DIR: dir },
       });
       const events = await collect(
@@ -78,6 +79,7 @@ describe("client.renders.batch", () => {
       const client = new GigaReels({
         apiKey: emu.keys[0],
         baseUrl: emu.url,
+        rateLimitMinuteMs: 1000,
         env: { GIGAREELS_CONFIG_DIR: dir },
       });
       const statePath = join(dir, "s.json");
@@ -99,6 +101,7 @@ describe("client.renders.batch", () => {
       const client = new GigaReels({
         apiKey: emu.keys[0],
         baseUrl: emu.url,
+        rateLimitMinuteMs: 1000,
         env: { GIGAREELS_CONFIG_DIR: dir },
       });
       const statePath = join(dir, "s.json");
@@ -122,6 +125,7 @@ describe("client.renders.batch", () => {
       const client = new GigaReels({
         apiKey: emu.keys[0],
         baseUrl: emu.url,
+        rateLimitMinuteMs: 1000,
         env: { GIGAREELS_CONFIG_DIR: dir },
       });
       emu.setNextRenderOutcome("done", { count: 1 });
@@ -145,6 +149,7 @@ describe("client.renders.batch", () => {
       const client = new GigaReels({
         apiKey: emu.keys[0],
         baseUrl: emu.url,
+        rateLimitMinuteMs: 3000,
         env: { GIGAREELS_CONFIG_DIR: dir },
       });
       const events = await collect(client.renders.batch(items(3)));

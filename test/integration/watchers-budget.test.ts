@@ -28,7 +28,13 @@ describe("twenty watchers of one key", () => {
   it("see every render done and are never answered 429 (short minute window)", async () => {
     const emu = emulator();
     const key = emu.keys[0]!;
-    const submitter = new GigaReels({ apiKey: key, baseUrl: emu.url, maxRetries: 5 });
+    // the submissions take their slots in the same budget (9 renders per 3 s)
+    const submitter = new GigaReels({
+      apiKey: key,
+      baseUrl: emu.url,
+      rateLimitMinuteMs: MINUTE_MS,
+      env: { GIGAREELS_CONFIG_DIR: dir },
+    });
     const ids: { id: string; at: number }[] = [];
     for (let i = 0; i < 20; i++) {
       const at = Date.now();

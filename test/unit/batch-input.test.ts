@@ -8,7 +8,11 @@ import {
   parseCsvBatch,
   parseJsonl,
 } from "../../src/lib/sdk/batch/input.js";
-import { decide, record, reserveOf } from "../../src/lib/sdk/batch/pacer.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { budgetRenderPacer, type PaceWait } from "../../src/lib/sdk/batch/pacer.js";
+import { SharedBudget } from "../../src/lib/sdk/poll/budget.js";
 import { lineIdempotencyKey, submissionHash } from "../../src/lib/sdk/batch/state.js";
 
 describe("CSV", () => {
@@ -82,36 +86,54 @@ describe("idempotency keys", () => {
   });
 });
 
-describe("pacing rules", () => {
-  it("one probe at a time without headers; then what is left above the reserve; then the reset", () => {
-    const file = { version: 1 as const, sends: [] as number[] };
-    expect(decide(file, 1000)).toEqual({ grant: true });
-    expect(decide(file, 1001).grant).toBe(false); // the probe is out
-    record(file, { at: 1000 }, { limit: 10, remaining: 9, resetAt: 61_000, observedAt: 1010 });
-    const granted = [];
-    for (let t = 1100; t < 1200; t++) if (decide(file, t).grant) granted.push(t);
-    expect(granted).toHaveLength(9 - reserveOf(10)); // 9 left, 1 kept back: 8 more (9 with the probe)
-    const d = decide(file, 2000);
-    expect(d).toMatchObject({ grant: false, wait: { window: "minute", limit: 10, until: 61_100 } });
-    // After the reset: a probe again.
-    expect(decide(file, 61_200)).toEqual({ grant: true });
-  });
+describe("render pacing on the shared budget", () => {
+  function pacer() {
+    const dir = mkdtempSync(join(tmpdir(), "gr-pacer-"));
+    let t = 1_000_000;
+    const budget = new SharedBudget(`giga_${"a".repeat(32)}`, {
+      dir,
+      now: () => t,
+      sleep: async (ms) => {
+        t += ms;
+      },
+      random: () => 0,
+    });
+    return {
+      budget,
+      pacer: budgetRenderPacer(budget),
+      now: () => t,
+      done: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
 
-  it("a server without rate-limit headers: 9 creations a minute, then a wait for the oldest to age out", () => {
-    const file = { version: 1 as const, sends: [] as number[] };
-    let t = 0;
-    for (let i = 0; i < 9; i++) {
-      expect(decide(file, t)).toEqual({ grant: true });
-      record(file, { at: t }, undefined); // the answer carried no headers
-      t += 1000;
+  it("9 renders a minute (90 % of 10), then one wait, told once, named by its window", async () => {
+    const p = pacer();
+    try {
+      const waits: PaceWait[] = [];
+      for (let i = 0; i < 9; i++) await p.pacer.acquire({ onWait: (w) => waits.push(w) });
+      expect(waits).toEqual([]);
+      const start = p.now();
+      await p.pacer.acquire({ onWait: (w) => waits.push(w) });
+      expect(waits).toHaveLength(1);
+      expect(waits[0]).toMatchObject({ window: "minute", limit: 10 });
+      expect(p.now() - start).toBeGreaterThanOrEqual(59_000);
+    } finally {
+      p.done();
     }
-    expect(decide(file, t)).toMatchObject({ grant: false, wait: { window: "minute", until: 60_000 } });
-    expect(decide(file, 60_001)).toEqual({ grant: true });
   });
 
-  it("keeps a tenth of a larger window back and names it", () => {
-    const file = { version: 1 as const, sends: [] as number[] };
-    record(file, { at: 0 }, { limit: 100, remaining: 10, resetAt: 3_600_000, observedAt: 1 });
-    expect(decide(file, 5)).toMatchObject({ grant: false, wait: { window: "hour" } });
+  it("the server's count stops it too, named by the limit of its headers", async () => {
+    const p = pacer();
+    try {
+      const ticket = await p.pacer.acquire();
+      const rl = { limit: 100, remaining: 0, resetAt: p.now() + 5_000, observedAt: p.now() };
+      await p.budget.observe("render", { rateLimit: rl }); // what the client records of the answer
+      await p.pacer.settle(ticket, rl);
+      const waits: PaceWait[] = [];
+      await p.pacer.acquire({ onWait: (w) => waits.push(w) });
+      expect(waits[0]).toMatchObject({ window: "hour", limit: 100 });
+    } finally {
+      p.done();
+    }
   });
 });

@@ -237,6 +237,31 @@ function simulated(options: { minuteMs?: number; random?: () => number } = {}) {
 }
 
 describe("acquire: the key's budget per endpoint group, in simulated time", () => {
+  it("a process with a shortened minute keeps a file of its own: it never prunes the 60 s history", async () => {
+    const clock = { t: 1_700_000_000_000 };
+    const opts = (minuteMs?: number) => ({
+      dir,
+      minuteMs,
+      now: () => clock.t,
+      sleep: async (ms: number) => {
+        clock.t += ms;
+      },
+      random: () => 0,
+    });
+    const real = new SharedBudget(KEY, opts());
+    const short = new SharedBudget(KEY, opts(1_000));
+    expect(short.path).not.toBe(real.path);
+    expect(short.path).toBe(budgetFilePath(KEY, dir, 1_000));
+    for (let i = 0; i < 9; i++) await real.acquire("render");
+    clock.t += 5_000;
+    // the 1 s-minute process works on the key (its transactions prune with its own windows)
+    for (let i = 0; i < 3; i++) await short.acquire("render");
+    await short.acquire("status");
+    // the 60 s budget still counts its 9 renders of this minute: a 10th waits for the oldest
+    const grant = await real.acquire("render");
+    expect(grant.waitedMs).toBeGreaterThanOrEqual(55_000);
+  });
+
   it("lets 90 % of each minute through at once, then waits for the oldest to leave the window", async () => {
     const { clock, make } = simulated();
     const a = make();

@@ -283,6 +283,10 @@ export abstract class FollowCommand extends BaseCommand {
       return await client.createRender(submission.endpoint, submission.body, {
         idempotencyKey,
         signal: limit.signal,
+        // the key's render budget, shared with every process of the key, is spent: say until when
+        onBudgetWait: (w) => {
+          if (!this.jsonEnabled()) stderrLine(renderBudgetWaitLine(w));
+        },
       });
     } catch (err) {
       if (limit.timedOut() && !this.signal.aborted)
@@ -311,4 +315,19 @@ export abstract class FollowCommand extends BaseCommand {
       this.warning(`could not open ${target}: ${(err as Error).message}`);
     }
   }
+}
+
+/** "Waiting: this key's per-minute render budget is used (9 of 10, 10 % kept back); sending at 14:05:10 (in 41 s)". */
+export function renderBudgetWaitLine(w: { waitMs: number; reason: string; until: number }): string {
+  const at = new Date(w.until).toTimeString().slice(0, 8);
+  const per: Record<string, string> = {
+    minute: "per-minute render budget is used (9 of 10 a minute",
+    hour: "hourly render budget is used (90 of 100 an hour",
+    day: "daily render budget is used (900 of 1000 a day",
+  };
+  const what =
+    w.reason in per
+      ? `this key's ${per[w.reason]}, a tenth kept back)`
+      : "the server asked for a pause before more renders with this key";
+  return `Waiting: ${what}; sending at ${at} (in ${formatMs(w.waitMs)})`;
 }

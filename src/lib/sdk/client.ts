@@ -8,7 +8,14 @@
 import { describeKeySource, maskKey } from "../credentials/key-format.js";
 import type { RateLimitState } from "./backoff.js";
 import { DEFAULT_BASE_URL, validateApiKey, validateBaseUrl } from "./config.js";
-import { GigaReelsError, MalformedResponseError, MissingApiKeyError } from "./errors.js";
+import {
+  APIError,
+  GigaReelsError,
+  MalformedResponseError,
+  MissingApiKeyError,
+  RateLimitError,
+} from "./errors.js";
+import type { SharedBudget } from "./poll/budget.js";
 import type { DownloadCallOptions, DownloadOutcome } from "./download/client.js";
 import { checkBaseUrl, type FetchLike, type RawResponse, Transport } from "./transport.js";
 import type {
@@ -55,6 +62,22 @@ function withoutKeyVars(env: Env): Env {
 }
 
 const ignore = (_message: string): void => {};
+
+/** The rate-limit minute: the option, else GIGAREELS_RATE_LIMIT_MINUTE_MS (whole ms), else undefined (60 s). */
+function minuteOption(option: number | undefined, env: string | undefined): number | undefined {
+  if (option !== undefined) {
+    if (!Number.isFinite(option) || option < 1)
+      throw new GigaReelsError(`rateLimitMinuteMs must be a positive number of milliseconds, not ${option}`);
+    return Math.round(option);
+  }
+  if (env === undefined || env.trim() === "") return undefined;
+  if (!/^\d+$/.test(env.trim()) || Number(env) < 1)
+    throw new GigaReelsError(
+      `GIGAREELS_RATE_LIMIT_MINUTE_MS must be a whole number of milliseconds (e.g. 1000), not "${env}"`,
+      { suggestions: ["Unset GIGAREELS_RATE_LIMIT_MINUTE_MS unless the server's minute is shortened"] },
+    );
+  return Number(env);
+}
 
 interface StoreLookup {
   key: KeyState | null;
@@ -121,7 +144,9 @@ export class GigaReels {
   readonly #profile: string | undefined;
   readonly #explicitBaseUrl: string | undefined;
   readonly #fetch: FetchLike | undefined;
+  readonly #minuteMs: number | undefined;
   #key: KeyState | null = null;
+  #budget: Promise<SharedBudget | undefined> | undefined;
   #storeBaseUrl: string | undefined;
   #lookup: Promise<StoreLookup> | null = null;
 
@@ -146,6 +171,7 @@ export class GigaReels {
     else if (envBase !== undefined) this.#explicitBaseUrl = validateBaseUrl(envBase, "GIGAREELS_BASE_URL");
 
     this.#fetch = options.fetch;
+    this.#minuteMs = minuteOption(options.rateLimitMinuteMs, this.#env.GIGAREELS_RATE_LIMIT_MINUTE_MS);
     this.transport = new Transport({
       baseUrl: () => this.#resolveBaseUrl(),
       apiKey: async () => (await this.#resolveKey()).key,
@@ -180,12 +206,14 @@ export class GigaReels {
     const { runBatch } = await import("./batch/engine.js");
     yield* runBatch(
       {
-        create: (endpoint, body, o) => this.createRender(endpoint, body, o),
+        // the batch's pacer took the budget slot: the creation only records the answer
+        create: (endpoint, body, o) => this.#create(endpoint, body, o, true),
         renderRateLimit: () => this.transport.rateLimit("render"),
         waitForRender: (id, o) => this.waitForRender(id, o),
         download: (id, o) => this.download(id, o),
         apiKey: async () => (await this.#resolveKey()).key,
         configDir: await configDirOf(this.#env),
+        minuteMs: this.#minuteMs,
       },
       items,
       options,
@@ -339,6 +367,7 @@ export class GigaReels {
         rateLimit: () => this.transport.rateLimit("status"),
         apiKey: async () => (await this.#resolveKey()).key,
         budgetDir: shareBudget && hasNodeApis() ? await configDirOf(this.#env) : undefined,
+        minuteMs: this.#minuteMs,
       },
       renderId,
       { ...options, shareBudget },
@@ -402,16 +431,44 @@ export class GigaReels {
     });
   }
 
-  async #create(path: string, body: object, options: RenderCallOptions): Promise<RenderCreated> {
+  /**
+   * POSTs a render creation: first a slot in the key's shared budget ("render" group; `paced`:
+   * the caller took it already), then the request, then what the answer said (its
+   * X-RateLimit-* headers, a 429's Retry-After) into the budget for every process of the key.
+   */
+  async #create(
+    path: string,
+    body: object,
+    options: RenderCallOptions,
+    paced = false,
+  ): Promise<RenderCreated> {
     const idempotencyKey = options.idempotencyKey ?? globalThis.crypto.randomUUID();
-    const res = await this.transport.request<RenderCreatedBody>({
-      method: "POST",
-      path,
-      json: body,
-      idempotencyKey,
-      signal: options.signal,
-      timeoutMs: options.timeoutMs,
-    });
+    const budget = options.shareBudget === false ? undefined : await this.#sharedBudget(options.shareBudget);
+    if (budget && !paced) {
+      await budget.acquire("render", {
+        signal: options.signal,
+        onWait: options.onBudgetWait && ((w) => options.onBudgetWait?.(w)),
+      });
+    }
+    let res: Awaited<ReturnType<Transport["request"]>>;
+    try {
+      res = await this.transport.request<RenderCreatedBody>({
+        method: "POST",
+        path,
+        json: body,
+        idempotencyKey,
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+      });
+    } catch (err) {
+      if (budget && err instanceof APIError)
+        await budget.observe("render", {
+          rateLimit: this.transport.rateLimit("render"),
+          retryAfterMs: err instanceof RateLimitError ? err.retryAfterMs : undefined,
+        });
+      throw err;
+    }
+    if (budget) await budget.observe("render", { rateLimit: this.transport.rateLimit("render") });
     const data = (res.data ?? {}) as RenderCreatedBody;
     const raw = [data.renderId, data.taskId, data.id].find(
       (v) => (typeof v === "string" && v !== "") || typeof v === "number",
@@ -423,6 +480,29 @@ export class GigaReels {
       );
     }
     return { renderId: String(raw), idempotencyKey, body: data };
+  }
+
+  /**
+   * The key's shared request budget (a file: Node, Bun, Deno), made on first use; undefined
+   * where there is no file system, unless asked for (`true`: UnsupportedRuntimeError).
+   */
+  #sharedBudget(asked: boolean | undefined): Promise<SharedBudget | undefined> {
+    if (!asked && !hasNodeApis()) return Promise.resolve(undefined);
+    if (!this.#budget) {
+      this.#budget = (async () => {
+        const key = (await this.#resolveKey()).key;
+        const { SharedBudget } = await nodeOnly(
+          "The shared request budget (shareBudget)",
+          "pass shareBudget: false",
+          () => import("./poll/budget.js"),
+        );
+        return new SharedBudget(key, { dir: await configDirOf(this.#env), minuteMs: this.#minuteMs });
+      })();
+      this.#budget.catch(() => {
+        this.#budget = undefined;
+      });
+    }
+    return this.#budget;
   }
 
   #lookupStore(): Promise<StoreLookup> {

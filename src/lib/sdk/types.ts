@@ -45,6 +45,13 @@ export interface GigaReelsOptions {
    * SDK never writes to stderr itself (debug output aside, which you switch on).
    */
   onWarning?: (message: string) => void;
+  /**
+   * The length of the server's rate-limit minute, for a server that shortens it (an emulator
+   * started with --rate-limit-minute; its hour and day scale alike): the key's shared request
+   * budget counts in windows of this length. Default: GIGAREELS_RATE_LIMIT_MINUTE_MS, else
+   * 60 000.
+   */
+  rateLimitMinuteMs?: number;
 }
 
 export type { Env } from "./env.js";
@@ -71,6 +78,19 @@ export interface CallOptions {
 export interface RenderCallOptions extends CallOptions {
   /** Reused on every retry; the server returns the first answer for a repeated key. Default: a fresh UUID. */
   idempotencyKey?: string;
+  /**
+   * Take a slot in the key's request budget shared with every process of the key on this
+   * machine (renders, batches, watchers) before sending: the creation waits while 90 % of a
+   * render window (10/min, 100/h, 1000/day) is used or after a 429 (the signal stops the
+   * wait). Default: on where there is a file system (Node, Bun, Deno), off elsewhere.
+   */
+  shareBudget?: boolean;
+  /** Told when the creation waits for the budget: how long, which window, until when (local epoch ms). */
+  onBudgetWait?: (wait: {
+    waitMs: number;
+    reason: "minute" | "hour" | "day" | "server";
+    until: number;
+  }) => void;
 }
 
 /** The published endpoints that create a render. */

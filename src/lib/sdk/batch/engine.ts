@@ -10,7 +10,8 @@
  *    answers with the first render); "rendering" -> follow; "done" -> download (when an
  *    output is asked for); "saved" -> nothing (downloaded again when the file is gone);
  *    "error" -> nothing, unless `retryFailed` (then a new attempt with a new key).
- * 2. Submissions go one at a time, each after the pacer grants it (src/lib/sdk/batch/pacer.ts),
+ * 2. Submissions go one at a time, each after the pacer grants it (src/lib/sdk/batch/pacer.ts:
+ *    by default a slot in the key's shared request budget, as a single `render` takes one),
  *    the key written to the state file before the request leaves.
  * 3. Every render in flight is followed with waitForRender (the status budget shared with any
  *    other watcher of the key); a finished render is downloaded (a few at once) through the
@@ -35,7 +36,8 @@ import {
 import { sleep } from "../transport.js";
 import type { RenderCreated, RenderStatus } from "../types.js";
 import { isTransient, OutageError, type WaitForRenderOptions } from "../wait.js";
-import { type PaceWait, type RenderPacer, sharedRenderPacer } from "./pacer.js";
+import { SharedBudget } from "../poll/budget.js";
+import { budgetRenderPacer, type PaceWait, type RenderPacer } from "./pacer.js";
 import { BatchState, type LineState, lineIdempotencyKey, submissionHash } from "./state.js";
 
 export type BatchEndpoint = "/api/render" | "/api/render/text" | "/api/render/split";
@@ -69,7 +71,7 @@ export interface BatchOptions {
   maxOutageMs?: number;
   /** Downloads at once. Default 3. */
   downloads?: number;
-  /** Paces creation. Default: the key's shared pacer (every process of the key, one budget). */
+  /** Paces creation. Default: the key's shared request budget (every process of the key, one budget). */
   pacer?: RenderPacer;
   /** Passed to waitForRender (tests). */
   shareBudget?: boolean;
@@ -153,8 +155,10 @@ export interface BatchDeps {
   waitForRender(renderId: string, options: WaitForRenderOptions): Promise<RenderStatus>;
   download(renderId: string, options: DownloadCallOptions): Promise<DownloadOutcome>;
   apiKey(): Promise<string>;
-  /** The config folder (for the shared pacing file). */
+  /** The config folder (for the key's shared budget file). */
   configDir: string;
+  /** The length of the server's rate-limit minute (the client's rateLimitMinuteMs). Default 60 000. */
+  minuteMs?: number;
 }
 
 /** Items are refused before anything is sent. */
@@ -465,7 +469,11 @@ async function* drive(
     tasks.add(t);
   };
 
-  const pacer = options.pacer ?? sharedRenderPacer(await deps.apiKey(), { dir: deps.configDir });
+  const pacer =
+    options.pacer ??
+    budgetRenderPacer(
+      new SharedBudget(await deps.apiKey(), { dir: deps.configDir, minuteMs: deps.minuteMs }),
+    );
 
   const submit = async (it: BatchItem) => {
     let s = state.line(it.line)!;

@@ -26,11 +26,11 @@ export {
   parseJsonl,
 } from "./input.js";
 export {
+  budgetRenderPacer,
   type PaceTicket,
   type PaceWait,
   type PaceWindow,
   type RenderPacer,
-  sharedRenderPacer,
 } from "./pacer.js";
 export {
   BatchBusyError,

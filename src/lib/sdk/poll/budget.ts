@@ -1,7 +1,8 @@
 /**
  * The key's request budget, shared by every process that uses the key on this machine
- * (watchers, `render --wait`, `render batch`), through a small JSON file under the config
- * folder: `<configDir>/state/ratelimit-<sha256(key) prefix>.json` (never the key itself),
+ * (watchers, `render`, `render --wait`, `render batch`: status polls and render creations),
+ * through a small JSON file under the config folder:
+ * `<configDir>/state/ratelimit-<sha256(key) prefix>.json` (never the key itself),
  * read, modified and written under `withSyncFileLock` (the whole transaction in synchronous
  * calls within one turn of the event loop: the lock is held for well under a millisecond).
  *
@@ -132,10 +133,16 @@ export interface SharedBudgetOptions {
   limits?: Partial<Record<BudgetGroup, WindowLimits>>;
 }
 
-/** The state file of a key: a hash prefix names it, never the key. */
-export function budgetFilePath(apiKey: string, dir: string = configDir()): string {
+/**
+ * The state file of a key: a hash prefix names it, never the key. A server whose minute is
+ * not 60 s (an emulator started with --rate-limit-minute) gets a file of its own,
+ * `ratelimit-<hash>-m<ms>.json`: every window length in a file is that of its name, so a
+ * process with another minute never prunes or misreads its history.
+ */
+export function budgetFilePath(apiKey: string, dir: string = configDir(), minuteMs = 60_000): string {
   const digest = createHash("sha256").update(apiKey).digest("hex").slice(0, 16);
-  return join(dir, "state", `ratelimit-${digest}.json`);
+  const suffix = minuteMs === 60_000 ? "" : `-m${minuteMs}`;
+  return join(dir, "state", `ratelimit-${digest}${suffix}.json`);
 }
 
 function emptyFile(): BudgetFile {
@@ -289,12 +296,12 @@ export class SharedBudget {
 
   constructor(apiKey: string, options: SharedBudgetOptions = {}) {
     this.dir = options.dir ?? configDir();
-    this.path = budgetFilePath(apiKey, this.dir);
+    this.minuteMs = validMinute(options.minuteMs);
+    this.path = budgetFilePath(apiKey, this.dir, this.minuteMs);
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
     this.lockTimeoutMs = options.lockTimeoutMs ?? 2_000;
-    this.minuteMs = options.minuteMs ?? 60_000;
     this.limits = { ...GROUP_LIMITS, ...options.limits };
     this.id = `${process.pid}-${randomBytes(4).toString("hex")}`;
   }
@@ -471,6 +478,11 @@ export class SharedBudget {
       return alone();
     }
   }
+}
+
+/** A minute length in whole ms, at least 1 ms; 60 000 when missing or not a number. */
+function validMinute(ms: number | undefined): number {
+  return ms !== undefined && Number.isFinite(ms) && ms >= 1 ? Math.round(ms) : 60_000;
 }
 
 /** The group's state in the file, created empty when missing. */
