@@ -45,7 +45,7 @@ function deps() {
 
 async function finishedRender(): Promise<{ id: string; url: string }> {
   const { client } = deps();
-  const { renderId } = await client.render({ ...SAMPLE_BODIES["/api/render"] });
+  const { renderId } = await client.render({ ...SAMPLE_BODIES["/api/render"] }, { shareBudget: false }); // downloads, not pacing: one key renders more than 9 a minute here
   const s = await waitForRender(emulator(), renderId);
   expect(s.status).toBe("done");
   return { id: renderId, url: s.outputFile as string };
@@ -229,7 +229,7 @@ describe("download from the emulator", () => {
   it("a render that is not done has nothing to download", async () => {
     const { client, deps: d } = deps();
     emulator().setNextRenderOutcome("never");
-    const { renderId } = await client.render({ ...SAMPLE_BODIES["/api/render"] });
+    const { renderId } = await client.render({ ...SAMPLE_BODIES["/api/render"] }, { shareBudget: false }); // downloads, not pacing: one key renders more than 9 a minute here
     await expect(downloadRender(d, renderId, { path: join(dir, "x.mp4") })).rejects.toThrow(
       /no video to download yet/,
     );

@@ -168,28 +168,39 @@ describe("every server answer the SDK reads", () => {
     const r = prng(SEED);
     next = () => answer(r);
     const client = new GigaReels({ apiKey: KEY, baseUrl: url, maxRetries: 0, timeoutMs: 5_000 });
+    // answers, not pacing: the key's shared render budget would (rightly) wait out the 429s
+    const noBudget = { shareBudget: false };
     const calls: [string, () => Promise<unknown>][] = [
       ["me", () => client.me()],
       ["getRenderStatus", () => client.getRenderStatus("rnd_fuzz")],
       [
         "render",
         () =>
-          client.render({
-            type: "educational-brainrot",
-            prompt: "p",
-            characterPack: "c",
-            backgroundVideoPack: "b",
-          }),
+          client.render(
+            {
+              type: "educational-brainrot",
+              prompt: "p",
+              characterPack: "c",
+              backgroundVideoPack: "b",
+            },
+            noBudget,
+          ),
       ],
       [
         "renderText",
         () =>
-          client.renderText({
-            videoUrl: "https://e.com/v.mp4",
-            textOverlays: [{ text: "t", position: { x: 1, y: 1 } }],
-          }),
+          client.renderText(
+            {
+              videoUrl: "https://e.com/v.mp4",
+              textOverlays: [{ text: "t", position: { x: 1, y: 1 } }],
+            },
+            noBudget,
+          ),
       ],
-      ["renderSplit", () => client.renderSplit({ videoUrl: "https://e.com/v.mp4", position: "left" })],
+      [
+        "renderSplit",
+        () => client.renderSplit({ videoUrl: "https://e.com/v.mp4", position: "left" }, noBudget),
+      ],
       ["requestRaw", () => client.requestRaw("/api/me")],
     ];
     const started = Date.now();

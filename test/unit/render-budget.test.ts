@@ -237,6 +237,22 @@ function simulated(options: { minuteMs?: number; random?: () => number } = {}) {
 }
 
 describe("acquire: the key's budget per endpoint group, in simulated time", () => {
+  it("a server's absurd pause (a Retry-After or a reset years ahead) holds the key for at most an hour", async () => {
+    const { clock, make } = simulated();
+    const b = make();
+    await b.observe("render", { retryAfterMs: 10 * 365 * 86_400_000 });
+    const start = clock.t;
+    await b.acquire("render");
+    expect(clock.t - start).toBeGreaterThanOrEqual(3_600_000);
+    expect(clock.t - start).toBeLessThan(3_600_000 + 2_000 + 10);
+    await b.observe("render", {
+      rateLimit: { limit: 10, remaining: 0, resetAt: clock.t + 1e15, observedAt: clock.t },
+    });
+    const again = clock.t;
+    await b.acquire("render");
+    expect(clock.t - again).toBeLessThan(3_600_000 + 2_000 + 10);
+  });
+
   it("a process with a shortened minute keeps a file of its own: it never prunes the 60 s history", async () => {
     const clock = { t: 1_700_000_000_000 };
     const opts = (minuteMs?: number) => ({

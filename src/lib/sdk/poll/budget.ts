@@ -47,6 +47,7 @@ import {
   type UsageLog,
   usageAt,
   type WindowLimits,
+  windowLengths,
   type WindowName,
 } from "./windows.js";
 
@@ -236,12 +237,24 @@ export function waitBeforeSend(
     waitMs: room.waitMs,
     reason: room.window,
   };
+  // A server's pause counts for at most an hour of this server's clock (a bogus reset or
+  // Retry-After years ahead must not stop every process of the key for good): after that, one
+  // request asks again and its answer says more.
+  const maxPause = windowLengths(minuteMs).hour;
   const server = (ms: number) => {
-    if (ms > best.waitMs) best = { waitMs: Math.ceil(ms), reason: "server" };
+    const capped = Math.min(ms, maxPause);
+    if (capped > best.waitMs) best = { waitMs: Math.ceil(capped), reason: "server" };
   };
   if (state.blockedUntil !== undefined) server(state.blockedUntil - now);
   const rl = state.rateLimit;
-  if (rl && rl.remaining !== null && rl.resetAt !== null && rl.resetAt > now) {
+  // headers older than that maximum pause no longer hold anyone back (their reset was bogus)
+  if (
+    rl &&
+    rl.remaining !== null &&
+    rl.resetAt !== null &&
+    rl.resetAt > now &&
+    now - rl.observedAt < maxPause
+  ) {
     const sentSince = state.usage.recent.filter((t) => t > rl.observedAt).length;
     if (rl.remaining - sentSince <= 0) server(rl.resetAt - now);
   }
@@ -375,7 +388,10 @@ export class SharedBudget {
       const state = groupOf(file, group);
       mergeSnapshot(state, info.rateLimit, now);
       if (info.retryAfterMs !== undefined && info.retryAfterMs > 0)
-        state.blockedUntil = Math.max(state.blockedUntil ?? 0, now + info.retryAfterMs);
+        state.blockedUntil = Math.max(
+          state.blockedUntil ?? 0,
+          now + Math.min(info.retryAfterMs, windowLengths(this.minuteMs).hour),
+        );
       return { write: true, value: undefined };
     });
   }
