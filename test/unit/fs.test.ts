@@ -23,6 +23,16 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const mode = (p: string) => statSync(p).mode & 0o777;
 
+/** A lock file as a process of this host that has since exited left it. */
+async function writeDeadHoldersLock(lock: string): Promise<void> {
+  const child = spawn(process.execPath, ["-e", ""]);
+  const deadPid = await new Promise<number>((r) => child.on("exit", () => r(child.pid!)));
+  writeFileSync(
+    lock,
+    JSON.stringify({ pid: deadPid, host: (await import("node:os")).hostname(), token: "t", at: Date.now() }),
+  );
+}
+
 describe("configDir", () => {
   it("uses GIGAREELS_CONFIG_DIR, else ~/.gigareels", () => {
     expect(configDir({ GIGAREELS_CONFIG_DIR: "/x/y" })).toBe("/x/y");
@@ -113,17 +123,7 @@ describe("withFileLock", () => {
 
   it("takes over a lock whose holder is dead", async () => {
     const lock = join(dir, "d.lock");
-    const child = spawn(process.execPath, ["-e", ""]);
-    const deadPid = await new Promise<number>((r) => child.on("exit", () => r(child.pid!)));
-    writeFileSync(
-      lock,
-      JSON.stringify({
-        pid: deadPid,
-        host: (await import("node:os")).hostname(),
-        token: "t",
-        at: Date.now(),
-      }),
-    );
+    await writeDeadHoldersLock(lock);
     expect(await withFileLock(lock, () => "got it", { timeoutMs: 5000 })).toBe("got it");
     expect(existsSync(lock)).toBe(false);
   });
@@ -190,17 +190,7 @@ describe("withSyncFileLock", () => {
     await slow;
     expect(order).toEqual(["async in", "async out", "sync"]);
 
-    const child = spawn(process.execPath, ["-e", ""]);
-    const deadPid = await new Promise<number>((r) => child.on("exit", () => r(child.pid!)));
-    writeFileSync(
-      lock,
-      JSON.stringify({
-        pid: deadPid,
-        host: (await import("node:os")).hostname(),
-        token: "t",
-        at: Date.now(),
-      }),
-    );
+    await writeDeadHoldersLock(lock);
     expect(await withSyncFileLock(lock, () => "got it", { timeoutMs: 5000 })).toBe("got it");
     expect(existsSync(lock)).toBe(false);
   });

@@ -173,6 +173,16 @@ export function minuteFloorMs(
   return Math.ceil((minuteMs * w) / Math.max(1, Math.floor(limits.perMinute * SCHEDULE.minuteFloorShare)));
 }
 
+/** Our share of the minute limit: what the key's processes may send in any sliding minute. */
+function minuteCap(limits: RateLimitLimits): number {
+  return Math.max(1, Math.floor(limits.perMinute * SCHEDULE.budgetShare));
+}
+
+/** The request times of `recent` inside the sliding minute that ends at `now`. */
+function inSlidingMinute(recent: readonly number[], now: number, minuteMs: number): number[] {
+  return recent.filter((t) => t > now - minuteMs && t <= now);
+}
+
 /**
  * The part of the static minute share (minuteFloorMs) that applies when `recent` holds the
  * key's requests of the sliding minute: none while at most half of the cap is used, all of it
@@ -185,8 +195,7 @@ export function shareFactor(
   minuteMs = 60_000,
 ): number {
   if (!recent) return 1;
-  const cap = Math.max(1, Math.floor(limits.perMinute * SCHEDULE.budgetShare));
-  const used = recent.filter((t) => t > now - minuteMs && t <= now).length / cap;
+  const used = inSlidingMinute(recent, now, minuteMs).length / minuteCap(limits);
   const f = (used - SCHEDULE.shareFromUsed) / (SCHEDULE.shareFullUsed - SCHEDULE.shareFromUsed);
   return Math.min(1, Math.max(0, f));
 }
@@ -239,8 +248,8 @@ export function slidingMinuteWaitMs(
   minuteMs = 60_000,
 ): number {
   if (!recent || recent.length === 0) return 0;
-  const cap = Math.max(1, Math.floor(limits.perMinute * SCHEDULE.budgetShare));
-  const inWindow = recent.filter((t) => t > now - minuteMs && t <= now).sort((a, b) => a - b);
+  const cap = minuteCap(limits);
+  const inWindow = inSlidingMinute(recent, now, minuteMs).sort((a, b) => a - b);
   if (inWindow.length < cap) return 0;
   // After the (len - cap)-th oldest leaves the window, cap - 1 remain: room for one.
   return Math.max(0, inWindow[inWindow.length - cap]! + minuteMs - now + 1);
