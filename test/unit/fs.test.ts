@@ -14,6 +14,7 @@ import {
   writeFileAtomic,
   writeFileAtomicSync,
 } from "../../src/lib/fs/index.js";
+import { lockSightingsDuring } from "../helpers/lock-observer.js";
 
 let dir: string;
 beforeEach(() => {
@@ -153,24 +154,16 @@ describe("withSyncFileLock", () => {
     const file = join(dir, "s.json");
     writeFileAtomicSync(file, "0");
     // an observer running between turns of the event loop never sees the lock taken
-    let seen = 0;
-    let stop = false;
-    const watch = (async () => {
-      while (!stop) {
-        if (existsSync(lock)) seen++;
-        await new Promise((r) => setImmediate(r));
-      }
-    })();
-    await Promise.all(
-      Array.from({ length: 40 }, () =>
-        withSyncFileLock(lock, () => {
-          const r = readJsonFileSync<number>(file);
-          writeFileAtomicSync(file, String((r.kind === "ok" ? r.value : 0) + 1));
-        }),
+    const seen = await lockSightingsDuring(lock, () =>
+      Promise.all(
+        Array.from({ length: 40 }, () =>
+          withSyncFileLock(lock, () => {
+            const r = readJsonFileSync<number>(file);
+            writeFileAtomicSync(file, String((r.kind === "ok" ? r.value : 0) + 1));
+          }),
+        ),
       ),
     );
-    stop = true;
-    await watch;
     expect(seen).toBe(0);
     expect(readFileSync(file, "utf8")).toBe("40");
     expect(existsSync(lock)).toBe(false);

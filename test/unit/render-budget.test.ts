@@ -1,5 +1,4 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -20,6 +19,7 @@ import {
   roomFor,
   usageAt,
 } from "../../src/lib/sdk/poll/windows.js";
+import { lockSightingsDuring } from "../helpers/lock-observer.js";
 
 const KEY = `giga_${"A1b2C3d4".repeat(4)}`;
 let dir: string;
@@ -71,21 +71,14 @@ describe("shared budget file", () => {
     const budgets = Array.from({ length: 4 }, () => new SharedBudget(KEY, { dir }));
     await budgets[0]!.update({}); // creates the folder
     const lock = `${budgetFilePath(KEY, dir)}.lock`;
-    let seen = 0;
-    let stop = false;
-    const watch = (async () => {
-      while (!stop) {
-        if (existsSync(lock)) seen++;
-        await new Promise((r) => setImmediate(r));
-      }
-    })();
-    await Promise.all(
-      budgets.map(async (b) => {
-        for (let i = 0; i < 10; i++) await b.acquire("status", { watch: { nextPollAt: Date.now() + 1000 } });
-      }),
+    const seen = await lockSightingsDuring(lock, () =>
+      Promise.all(
+        budgets.map(async (b) => {
+          for (let i = 0; i < 10; i++)
+            await b.acquire("status", { watch: { nextPollAt: Date.now() + 1000 } });
+        }),
+      ),
     );
-    stop = true;
-    await watch;
     expect(seen).toBe(0);
     expect((await readState()).groups.status.usage.recent).toHaveLength(40);
   });
