@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Download benchmark: a 1 GiB output served by the real emulator, fetched in the same run by
-//   - ours: the SDK's downloader as the CLI runs it (ky over the SDK's fetch, Node's own),
+//   - ours: the SDK's downloader as the CLI runs it (ky over the SDK's fetch: socket-fetch),
 //   - curl -s -o, the baseline,
 // each in its own process (peak RSS is the downloader's own), rotating the order every run.
 // Prints each run, then medians and ratios against curl.

@@ -65,7 +65,7 @@ describe("NODE_EXTRA_CA_CERTS", () => {
     expectNoFullKey(r.stdout + r.stderr, emu.keys[0]!);
   });
 
-  it("trusts it for the SDK's streamed download too (Node's fetch, no injected fetch)", async () => {
+  it("trusts it for the SDK's streamed download too (the SDK's socket fetch, no injected fetch)", async () => {
     const out = join(cfg.dir, "video.mp4");
     const script = `
       const c = new sdk.GigaReels();

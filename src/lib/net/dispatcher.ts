@@ -52,16 +52,16 @@ function rethrow(err: unknown, proxy: ProxyChoice, url: URL): never {
 }
 
 /**
- * A fetch that sends each request through the proxy its URL needs, or directly (the global
- * fetch). The environment is read on every request. A proxied request goes through undici's
+ * A fetch that sends each request through the proxy its URL needs, or directly (through
+ * `direct`, by default the global fetch). The environment is read on every request. A proxied request goes through undici's
  * own fetch with the agent as dispatcher: an agent from the undici package handed to Node's
  * built-in fetch works only while both are the same major version (Node 24 ships undici 7).
  */
-export function proxyAwareFetch(env: Env = processEnv()): FetchFn {
+export function proxyAwareFetch(env: Env = processEnv(), direct?: FetchFn): FetchFn {
   return async (input, init) => {
     const url = new URL(input.url);
     const proxy = proxyFor(url, env);
-    if (!proxy) return globalThis.fetch(input, init);
+    if (!proxy) return direct ? direct(input, init) : globalThis.fetch(input, init);
     let dispatcher: Dispatcher;
     try {
       dispatcher = await proxyDispatcher(env);

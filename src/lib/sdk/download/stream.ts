@@ -26,11 +26,22 @@
  *   never to a storage host; redirects are followed here, one hop at a time, for that.
  *
  * How the bytes travel: through ky over the SDK's fetch, like every other request of the SDK:
- * the one the SDK user injected, else the proxy-aware fetch of src/lib/net (Node's fetch;
- * undici's fetch with its proxy dispatcher when HTTPS_PROXY / HTTP_PROXY applies, loaded
- * only then). The body is read from its web stream chunk by chunk.
+ * the one the SDK user injected, else the proxy-aware fetch of src/lib/net (undici's fetch with
+ * its proxy dispatcher when HTTPS_PROXY / HTTP_PROXY applies, loaded only then; otherwise
+ * socket-fetch, a plain GET over a socket read into one reused buffer, because Node's own
+ * fetch costs four times the CPU per byte: see src/lib/net/socket-fetch.ts). A socket-fetch
+ * body is read through its fast reader, any other from its web stream, chunk by chunk.
  */
-import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeFileSync, writev } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { lstat, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Env } from "../env.js";
@@ -218,8 +229,14 @@ interface HttpAnswer {
 
 type Getter = (url: string, headers: Record<string, string>, signal: AbortSignal) => Promise<HttpAnswer>;
 
-/** A GET through ky over `fetchFn`, redirects not followed (the caller follows them). */
-function kyGetter(fetchFn: DownloadFetch): Getter {
+/**
+ * A GET through ky over `fetchFn`, redirects not followed (the caller follows them).
+ * `fastBody`: the fast reader of an answer's body when `fetchFn` has one (src/lib/net/socket-fetch).
+ */
+function kyGetter(
+  fetchFn: DownloadFetch,
+  fastBody?: (res: Response) => { pump: NonNullable<HttpAnswer["pump"]> } | undefined,
+): Getter {
   return async (url, headers, signal) => {
     const { default: ky } = await import("ky");
     const res = await ky(url, {
@@ -237,11 +254,12 @@ function kyGetter(fetchFn: DownloadFetch): Getter {
       fetch: fetchFn as typeof fetch,
     });
     const body = res.body;
+    const fast = body ? fastBody?.(res) : undefined;
     return {
       status: res.status,
       statusText: res.statusText,
       headers: res.headers,
-      pump: body ? (onChunk) => pumpWeb(body, onChunk) : null,
+      pump: fast ? fast.pump : body ? (onChunk) => pumpWeb(body, onChunk) : null,
       discard: () => (body ? body.cancel().catch(() => {}) : Promise.resolve()),
     };
   };
@@ -257,6 +275,7 @@ async function pumpWeb(
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
+      keepMemoryFlat(value.length);
       const wait = onChunk(value);
       if (wait) await wait;
     }
@@ -298,11 +317,18 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
   const maxRetries = Math.max(0, options.maxRetries ?? 4);
   const random = options.random ?? Math.random;
   const signal = options.signal;
-  // The SDK's fetch: the one injected, else the proxy-aware one (Node's fetch, or undici's
-  // with its proxy dispatcher when a proxy applies: src/lib/net, loaded only then).
+  // The SDK's fetch: the one injected, else the proxy-aware one (undici's fetch with its
+  // proxy dispatcher when a proxy applies, else socket-fetch: src/lib/net, loaded only now).
   let getter: Getter | undefined;
   const getterOnce = async (): Promise<Getter> => {
-    getter ??= kyGetter(options.fetch ?? (await import("../../net/dispatcher.js")).proxyAwareFetch(env));
+    if (!getter && options.fetch) getter = kyGetter(options.fetch);
+    if (!getter) {
+      const [{ proxyAwareFetch }, { socketFetch, socketBody }] = await Promise.all([
+        import("../../net/dispatcher.js"),
+        import("../../net/socket-fetch.js"),
+      ]);
+      getter = kyGetter(proxyAwareFetch(env, socketFetch(globalThis.fetch)), socketBody);
+    }
     return getter;
   };
   const abortedError = () =>
@@ -600,31 +626,23 @@ async function transfer(a: TransferArgs): Promise<{ bytes: number; resumedFrom: 
             `The server sent more than the announced ${total} bytes`,
           );
         }
-        const wait = writer.push(data);
-        keepMemoryFlat(data.length);
+        writer.push(data);
         bytes += data.length;
         a.onBytes(bytes);
         try {
           a.onProgress?.({ bytes, total, resumedFrom: start });
         } catch {}
         // a slow disk is not a stalled server: the idle time counts again once the write is done
-        return wait?.then(arm);
+        arm();
+        return undefined;
       });
       if (head)
         throw notVideo(`${describeContent(contentType)} of ${head.length} bytes, too short for a video`);
     } catch (err) {
       failure = err;
     }
-    // Bytes of a wrong answer are dropped; every other byte received goes to disk, whatever
-    // ended the body (its end, a break, a stall, an abort), before anything is reported.
-    const wrongBytes =
-      failure instanceof DownloadError &&
-      ((failure.code === "download_not_video" && start === 0) || failure.code === "length_mismatch");
-    if (wrongBytes) await writer.discard();
-    else
-      await writer.flush().catch((err) => {
-        if (!(failure instanceof LocalWrite)) failure = err;
-      });
+    // Every byte received is on disk (written in the turn it came), whatever ended the body
+    // (its end, a break, a stall, an abort); those of a wrong answer never were (checked first).
     writer.close();
     if (failure !== undefined) {
       const err = failure;
@@ -675,9 +693,10 @@ class LocalWrite extends Error {
 }
 
 /**
- * V8 collects the young generation when its JavaScript objects fill it, or when the young
- * network buffers (memory outside its heap: two per chunk through fetch, the socket's and
- * undici's copy for the web stream) reach 32 MB. A download makes few objects and many
+ * For bodies read from a web stream (an injected fetch, undici's through a proxy; socket-fetch
+ * reuses one buffer and makes no garbage): V8 collects the young generation when its
+ * JavaScript objects fill it, or when the young network buffers (memory outside its heap: two
+ * per chunk through fetch, the socket's and undici's copy for the web stream) reach 32 MB. A download makes few objects and many
  * buffers, so tens of MB of dead buffers waited for a collection. A few small short-lived
  * arrays per chunk (4 KiB each, the last one alone surviving a collection, so the young
  * generation does not grow) make collections come several times as often: in 1 GiB runs,
@@ -694,32 +713,17 @@ function keepMemoryFlat(n: number): void {
   }
 }
 
-/** The most bytes waiting for the write in flight before the body is read again. */
-const BATCH_BYTES = 1024 * 1024;
-
-function writevAsync(fd: number, buffers: Uint8Array[]): Promise<number> {
-  return new Promise((resolve, reject) =>
-    writev(fd, buffers, null, (err, written) => (err ? reject(err) : resolve(written))),
-  );
-}
-
 /**
- * Writes the body into the `.part` on libuv's thread pool, one write in flight at a time,
- * so the copy into the page cache runs beside the network reads, not between them. A chunk
- * is written as soon as no write is running; chunks that arrive during a write are written
- * together by the next one (one writev, no copy), up to 1 MiB: then `push` returns a promise
- * and the body is not read until that write is done (backpressure). So a byte received is
- * on disk one write later, at most about 2 MiB are held, and the writes grow when the
- * network is faster than the disk. `flush` puts every byte pushed on disk; a failed write
- * keeps and fsyncs what reached the disk and rejects with LocalWrite. The file is opened
- * on the first push.
+ * Writes the body into the `.part` as it arrives: each chunk with one synchronous write, in
+ * the turn that received it, like curl. Measured on 1 GiB from loopback (bench/download):
+ * the copy into the page cache is cheapest while the chunk is still in the CPU's cache; one
+ * write in flight on libuv's thread pool, in batches of 1 MiB, cost twice the system time.
+ * So every byte received is on disk before the next read, and nothing is held. A failed
+ * write keeps and fsyncs what reached the disk and throws LocalWrite. The file is opened on
+ * the first push.
  */
 class PartWriter {
   #fd: number | undefined;
-  #batch: Uint8Array[] = [];
-  #batchBytes = 0;
-  #inFlight: Promise<void> | undefined;
-  #failed: LocalWrite | undefined;
 
   constructor(
     private readonly path: string,
@@ -727,8 +731,7 @@ class PartWriter {
     private readonly start: number,
   ) {}
 
-  push(chunk: Uint8Array): Promise<void> | undefined {
-    if (this.#failed) return Promise.reject(this.#failed);
+  push(chunk: Uint8Array): void {
     if (this.#fd === undefined) {
       try {
         this.#fd = openSync(this.path, this.start > 0 ? "a" : "w", 0o644);
@@ -736,58 +739,19 @@ class PartWriter {
         throw localWriteError(this.path, err, this.start, this.path);
       }
     }
-    this.#batch.push(chunk);
-    this.#batchBytes += chunk.length;
-    if (!this.#inFlight) this.#next();
-    else if (this.#batchBytes >= BATCH_BYTES)
-      return this.#inFlight.then(() => {
-        if (this.#failed) throw this.#failed;
-      });
-    return undefined;
-  }
-
-  /** Starts writing what has gathered; when done, the next batch if any. */
-  #next(): void {
-    const buffers = this.#batch;
-    this.#batch = [];
-    this.#batchBytes = 0;
-    this.#inFlight = this.#write(buffers).then(() => {
-      this.#inFlight = undefined;
-      if (this.#batchBytes > 0 && !this.#failed) this.#next();
-    });
-  }
-
-  async #write(buffers: Uint8Array[]): Promise<void> {
-    const fd = this.#fd as number;
+    const fd = this.#fd;
     try {
-      for (let left = buffers; left.length > 0; ) {
-        let n = await writevAsync(fd, left);
-        // a short write (a disk filling up): the rest, from where it stopped
-        while (left.length > 0 && n >= left[0]!.length) n -= left.shift()!.length;
-        if (n > 0) left[0] = left[0]!.subarray(n);
-      }
+      // a short write (a disk filling up): the rest, from where it stopped
+      for (let at = 0; at < chunk.length; ) at += writeSync(fd, chunk, at, chunk.length - at);
     } catch (err) {
       // keep what made it to disk, and make it durable: the message says it is kept
       try {
         fsyncSync(fd);
       } catch {}
-      this.#failed = new LocalWrite(err);
+      throw new LocalWrite(err);
     }
   }
 
-  async flush(): Promise<void> {
-    while (this.#inFlight) await this.#inFlight;
-    if (this.#failed) throw this.#failed;
-  }
-
-  /** Drops what is not yet written (the write in flight ends first: it uses the file). */
-  async discard(): Promise<void> {
-    this.#batch = [];
-    this.#batchBytes = 0;
-    while (this.#inFlight) await this.#inFlight;
-  }
-
-  /** After flush or discard. */
   close(): void {
     if (this.#fd === undefined) return;
     try {
