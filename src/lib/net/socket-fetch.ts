@@ -28,7 +28,8 @@ export interface SocketBody {
   /**
    * Calls `onChunk` with every piece of the body, in order; each is a view into a buffer that
    * is reused after `onChunk` returns, so it must be used (written) before then. A promise
-   * returned by `onChunk` pauses the socket until it settles. Resolves at the body's end;
+   * returned by `onChunk` pauses the socket until it settles (the other pieces of a chunked
+   * read already made still come: they are views into the same read). Resolves at the body's end;
    * rejects when the transfer breaks, is aborted, or `onChunk` throws (the socket is closed).
    */
   pump(onChunk: (chunk: Uint8Array) => Promise<void> | undefined): Promise<void>;
