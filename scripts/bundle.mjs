@@ -190,15 +190,15 @@ function inlinePackageJson(root) {
  * minimatch; the bundle has an explicit command map), package.json lookup (lilconfig; the bundle
  * passes package.json), templates (ejs), help and error formatting (ansis, wrap-ansi,
  * string-width, widest-line, indent-string, clean-stack, supports-color), spinners
- * (cli-spinners), reading a flag from stdin (node:readline) and the Windows/WSL shell lookup
- * (node:child_process). Evaluating them cost
- * about a tenth of `status --offline`'s start-up. In oclif's compiled CommonJS each is one
+ * (cli-spinners), reading a flag from stdin (node:readline), the Windows/WSL shell lookup
+ * (node:child_process) and performance marks (node:perf_hooks: only with DEBUG=oclif:perf).
+ * Evaluating them cost about a tenth of `status --offline`'s start-up. In oclif's compiled CommonJS each is one
  * top-level line, `const x_1 = __importDefault(require("m"));` or `const x_1 = require("m");`,
  * rewritten here to require the module on first use. This is a build-time change of when oclif's
  * modules load, not of what they do; the build fails when a line is no longer found or `x_1` is
  * used outside a function (an oclif upgrade that changed them); test/unit/build.test.ts covers
  * the rewrite and that check, test/integration/status-modules.test.ts that status --offline
- * requires neither node:child_process nor node:readline.
+ * requires none of node:child_process, node:readline and node:perf_hooks.
  */
 export const LAZY_OCLIF_REQUIRES = [
   "ansis",
@@ -209,6 +209,7 @@ export const LAZY_OCLIF_REQUIRES = [
   "lilconfig",
   "minimatch",
   "node:child_process",
+  "node:perf_hooks",
   "node:readline",
   "string-width",
   "supports-color",
@@ -273,6 +274,19 @@ function aliasWslUtilsForOclif(root) {
   };
 }
 
+/** debug, as @oclif/core imports it -> src/lib/cli/bundle/debug-for-oclif.ts (see there why). */
+function aliasDebugForOclif(root) {
+  const shim = join(root, "dist/lib/cli/bundle/debug-for-oclif.js");
+  return {
+    name: "debug-for-oclif",
+    setup(b) {
+      b.onResolve({ filter: /^debug$/ }, (args) =>
+        /[\\/]@oclif[\\/]core[\\/]/.test(args.importer) ? { path: shim } : undefined,
+      );
+    },
+  };
+}
+
 /** iconv-lite -> src/lib/cli/bundle/iconv-lite-stub.ts (see there why). */
 function aliasIconvLite(root) {
   const stub = join(root, "dist/lib/cli/bundle/iconv-lite-stub.js");
@@ -330,7 +344,13 @@ async function bundleCjs(root, { kind, outfile, nodeTarget, plugins = [], extern
     format: "cjs",
     target: nodeTarget,
     external,
-    plugins: [inlinePackageJson(root), aliasIconvLite(root), aliasWslUtilsForOclif(root), ...plugins],
+    plugins: [
+      inlinePackageJson(root),
+      aliasIconvLite(root),
+      aliasWslUtilsForOclif(root),
+      aliasDebugForOclif(root),
+      ...plugins,
+    ],
     // import("node:https") and the like become require(): a single executable has no module
     // loader for import(), and the bins compile the bundle with vm.Script.
     supported: { "dynamic-import": false },

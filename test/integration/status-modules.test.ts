@@ -1,5 +1,6 @@
 /**
- * `status --offline` loads neither ky nor keytar: checked by recording, inside the CLI process,
+ * `status --offline` loads neither ky nor keytar (nor oclif's debug module and node:tty, nor
+ * node:perf_hooks): checked by recording, inside the CLI process,
  * what was loaded, for the bundled CLI an npm install runs (bin/run.cjs -> dist/bundle/cli.cjs)
  * and for the unbundled compiled output (bin/dev.js -> dist/). Each detector is proven by a
  * positive control (a run that must load ky, and one that must reach keytar), so a detector
@@ -119,7 +120,7 @@ async function probe(
   entry: string,
   args: string[],
   env: Record<string, string> = {},
-): Promise<{ code: number | null } & Seen> {
+): Promise<{ code: number | null; stderr: string } & Seen> {
   const out = join(probeDir, `run-${++runs}.json`);
   const r = await runCli(args, {
     command: [process.execPath, "--require", join(probeDir, "probe.cjs"), join(ROOT, entry)],
@@ -135,7 +136,7 @@ async function probe(
   const seen = JSON.parse(readFileSync(out, "utf8")) as Seen;
   rmSync(out, { force: true });
   rmSync(`${out}.esm`, { force: true });
-  return { code: r.code, ...seen };
+  return { code: r.code, stderr: r.stderr, ...seen };
 }
 
 const keytarTouched = (s: Seen) =>
@@ -173,6 +174,22 @@ describe("status --offline loads neither ky nor keytar: the bundled CLI (bin/run
     expect(s.builtins).toContain("vm");
     expect(s.builtins).not.toContain("child_process");
     expect(s.builtins).not.toContain("readline");
+  });
+
+  it("loads neither node:tty nor node:perf_hooks without DEBUG (oclif's debug output and performance marks)", async () => {
+    const s = await probe("bin/run.cjs", ["status", "--offline"]);
+    expect(s.code).toBe(0);
+    expect(s.builtins).toContain("vm");
+    expect(s.builtins).not.toContain("tty");
+    expect(s.builtins).not.toContain("perf_hooks");
+    expect(s.stderr).not.toMatch(/oclif/);
+  });
+
+  it("control: with DEBUG=oclif:* oclif's debug output appears (debug, and node:tty with it, loaded)", async () => {
+    const s = await probe("bin/run.cjs", ["status", "--offline"], { DEBUG: "oclif:*" });
+    expect(s.code).toBe(0);
+    expect(s.builtins).toContain("tty");
+    expect(s.stderr).toMatch(/oclif:config/);
   });
 
   it("control: an online check evaluates ky", async () => {
