@@ -8,6 +8,11 @@
 // bench/results/startup-<time>.json.
 //
 //   npm run build && npm run build:binary && node bench/startup/startup.mjs [--runs 40] [--json]
+//                                                          [--against DIR]
+//
+// --against DIR adds the npm install's and the binary's --version and status --offline from
+// another built checkout (e.g. main, to show a change's before and after in one run: "before"
+// rows, ratios to the same `node -e 0`).
 //
 // status --offline reads a real profile: the bench logs in once (file store) against the emulator
 // in a temporary config folder. Runs are interleaved (one of each case per round) so machine noise
@@ -36,22 +41,34 @@ const runs = Number(opt("--runs", "40"));
 const warmup = 3;
 const asJson = args.includes("--json");
 
+const against = opt("--against", undefined);
 const target = `${process.platform === "win32" ? "win" : process.platform}-${process.arch}`;
-const binary = join(root, "build", `gigareels-${target}${process.platform === "win32" ? ".exe" : ""}`);
+const binaryOf = (dir) =>
+  join(dir, "build", `gigareels-${target}${process.platform === "win32" ? ".exe" : ""}`);
+const binary = binaryOf(root);
 if (!existsSync(join(root, "dist/bundle/cli.cjs"))) throw new Error("run `npm run build` first");
-// What an npm install runs: the packed package (`npm pack`, unpacked; the bundle needs none of
-// the dependencies at run time) and its package.json's bin.
+if (against && !existsSync(join(against, "dist/bundle/cli.cjs")))
+  throw new Error(`${against}: run \`npm run build\` there first`);
 const packDir = mkdtempSync(join(tmpdir(), "gigareels-bench-pack-"));
-const tgz = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", packDir], {
-  cwd: root,
-  encoding: "utf8",
-  shell: process.platform === "win32",
-})
-  .trim()
-  .split("\n")
-  .at(-1);
-execFileSync("tar", ["-xzf", join(packDir, tgz), "-C", packDir]);
-const installed = join(packDir, "package");
+/**
+ * What an npm install runs: the packed package (`npm pack`, unpacked; the bundle needs none of
+ * the dependencies at run time) of the checkout `dir`, unpacked into packDir/`name`.
+ */
+function packAndUnpack(dir, name) {
+  const dest = join(packDir, name);
+  mkdirSync(dest);
+  const tgz = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", dest], {
+    cwd: dir,
+    encoding: "utf8",
+    shell: process.platform === "win32",
+  })
+    .trim()
+    .split("\n")
+    .at(-1);
+  execFileSync("tar", ["-xzf", join(dest, tgz), "-C", dest]);
+  return join(dest, "package");
+}
+const installed = packAndUnpack(root, "this");
 // A project that has the package installed, for the SDK cases (`-e` resolves from the cwd). The
 // SDK needs none of the dependencies to load (ky is inside its bundle).
 const project = join(packDir, "project");
@@ -64,6 +81,11 @@ const runCjs = existsSync(join(installed, "bin/run.cjs"))
   ? join(installed, "bin/run.cjs")
   : join(root, "bin/run.cjs");
 const haveBinary = existsSync(binary);
+// The other checkout's package and binary (--against).
+const before = against && packAndUnpack(against, "against");
+const beforeBin =
+  before && join(before, JSON.parse(readFileSync(join(before, "package.json"), "utf8")).bin.gigareels);
+const beforeBinary = against && existsSync(binaryOf(against)) ? binaryOf(against) : undefined;
 if (!haveBinary) process.stderr.write(`no ${binary}: run \`npm run build:binary\` to include the binary\n`);
 
 const configDir = mkdtempSync(join(tmpdir(), "gigareels-bench-"));
@@ -136,6 +158,18 @@ const cases = [
         { name: "binary: --help", cmd: [binary, "--help"] },
       ]
     : []),
+  ...(before
+    ? [
+        { name: "before npm: --version", cmd: [process.execPath, beforeBin, "--version"] },
+        { name: "before npm: status --offline", cmd: [process.execPath, beforeBin, "status", "--offline"] },
+      ]
+    : []),
+  ...(beforeBinary
+    ? [
+        { name: "before binary: --version", cmd: [beforeBinary, "--version"] },
+        { name: "before binary: status --offline", cmd: [beforeBinary, "status", "--offline"] },
+      ]
+    : []),
 ];
 
 const times = new Map(cases.map((c) => [c.name, []]));
@@ -175,6 +209,7 @@ const result = {
   node: process.version,
   platform: target,
   runs,
+  against: against ?? null,
   rows,
 };
 mkdirSync(join(root, "bench/results"), { recursive: true });
@@ -187,7 +222,7 @@ if (asJson) {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } else {
   process.stdout.write(
-    `start-up, ${runs} runs each, ${process.version} ${target}, NODE_EXTRA_CA_CERTS unset\n`,
+    `start-up, ${runs} runs each, ${process.version} ${target}, NODE_EXTRA_CA_CERTS unset${against ? `; "before" rows: ${against}` : ""}\n`,
   );
   process.stdout.write(`${"case".padEnd(32)} ${"median".padStart(9)} ${"ratio".padStart(7)}  target\n`);
   for (const r of rows) {
