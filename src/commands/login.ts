@@ -6,7 +6,7 @@ import { BaseCommand } from "../lib/cli/base-command.js";
 import { formatDuration, parseDuration } from "../lib/cli/duration.js";
 import { baseUrlFlag, localFlag, profileFlag, durationFlag } from "../lib/cli/flags.js";
 import { canPrompt, decorationsAllowed, stderrLine } from "../lib/cli/output.js";
-import { cliClientOptions } from "../lib/cli/client.js";
+import { cliClientOptions } from "../lib/cli/client-options.js";
 
 const METHODS = ["web", "device", "with-token"];
 const others = (name: string) => METHODS.filter((m) => m !== name);

@@ -3,7 +3,7 @@ import { type LogoutResult, logout } from "../lib/auth/logout.js";
 import { keepReasonText } from "../lib/auth/provenance.js";
 import { BaseCommand } from "../lib/cli/base-command.js";
 import { profileFlag } from "../lib/cli/flags.js";
-import { cliClientOptions } from "../lib/cli/client.js";
+import { cliClientOptions } from "../lib/cli/client-options.js";
 
 export default class Logout extends BaseCommand {
   static override summary =

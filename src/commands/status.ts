@@ -5,7 +5,7 @@ import { type StatusReportWithExit, statusWithExitCodes } from "../lib/cli/repor
 import { BaseCommand } from "../lib/cli/base-command.js";
 import { baseUrlFlag, baseUrlFrom, localFlag, profileFlag } from "../lib/cli/flags.js";
 import { decorationsAllowed } from "../lib/cli/output.js";
-import { cliClientOptions } from "../lib/cli/client.js";
+import { cliClientOptions } from "../lib/cli/client-options.js";
 
 export default class Status extends BaseCommand {
   static override summary = "Show which API key is used, where it comes from, and whether it works.";

@@ -3,7 +3,7 @@ import { BaseCommand } from "../lib/cli/base-command.js";
 import { baseUrlFlag, baseUrlFrom, localFlag, profileFlag } from "../lib/cli/flags.js";
 import { isTerminal } from "../lib/cli/output.js";
 import type { Me } from "../lib/sdk/types.js";
-import { cliClientOptions } from "../lib/cli/client.js";
+import { cliClientOptions } from "../lib/cli/client-options.js";
 
 export default class Whoami extends BaseCommand {
   static override summary = "Print the account behind the API key.";

@@ -1,6 +1,6 @@
 /**
- * `status --offline` loads neither ky nor keytar (nor oclif's debug module and node:tty, nor
- * node:perf_hooks): checked by recording, inside the CLI process,
+ * `status --offline` loads neither ky nor keytar (nor the SDK client, nor oclif's debug module and
+ * node:tty, nor node:perf_hooks): checked by recording, inside the CLI process,
  * what was loaded, for the bundled CLI an npm install runs (bin/run.cjs -> dist/bundle/cli.cjs)
  * and for the unbundled compiled output (bin/dev.js -> dist/). Each detector is proven by a
  * positive control (a run that must load ky, and one that must reach keytar), so a detector
@@ -215,6 +215,8 @@ describe("status --offline loads neither ky nor keytar: the unbundled output (bi
     expect(s.code).toBe(0);
     // It ran the compiled modules one by one, not the bundle.
     expect(s.esm.some((u) => u.endsWith("/dist/lib/account/status.js"))).toBe(true);
+    // Not even the SDK client (its transport and polling code): only an online check needs it.
+    expect(s.esm.some((u) => u.endsWith("/dist/lib/sdk/client.js"))).toBe(false);
     expect(kyInEsm(s)).toBe(false);
     expect(keytarInEsm(s)).toBe(false);
     expect(s.kyEvaluated).toBe(false);
@@ -226,6 +228,7 @@ describe("status --offline loads neither ky nor keytar: the unbundled output (bi
       GIGAREELS_API_KEY: ENV_KEY,
       GIGAREELS_BASE_URL: emulator().url,
     });
+    expect(s.esm.some((u) => u.endsWith("/dist/lib/sdk/client.js"))).toBe(true);
     expect(kyInEsm(s)).toBe(true);
     expect(s.kyEvaluated).toBe(true);
   });

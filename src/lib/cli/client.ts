@@ -4,17 +4,8 @@
  * or the profile's stored key, as the SDK resolves it.
  */
 import { GigaReels } from "../sdk/client.js";
-import type { GigaReelsOptions } from "../sdk/types.js";
+import { cliClientOptions } from "./client-options.js";
 import { baseUrlFrom } from "./flags.js";
-import { stderrLine } from "./output.js";
-
-/** The SDK options every command's client gets: our User-Agent, and warnings printed on stderr. */
-export function cliClientOptions(cliVersion: string): Pick<GigaReelsOptions, "userAgent" | "onWarning"> {
-  return {
-    userAgent: `gigareels-cli/${cliVersion}`,
-    onWarning: (message) => stderrLine(`Warning: ${message}`),
-  };
-}
 
 export interface ApiFlags {
   profile?: string;
