@@ -275,6 +275,32 @@ describe("the bins' code-cache loader (scripts/cli-loader.cjs)", () => {
     expect(existsSync(join(tmp, "cache"))).toBe(false);
   });
 
+  it("reads a code cache that fits into the bundle's own buffer, and V8 accepts it", () => {
+    const root = fakeBundleRoot();
+    // A bundle larger than its code cache (a long comment compiles to nothing).
+    writeFileSync(
+      join(root, "dist/bundle/cli.cjs"),
+      `// gigareels-bundle 4567cdef\n(function (exports) {\n/*${"x".repeat(64 * 1024)}*/\nexports.main = async (root) => { process.stdout.write("ran " + root.length); };\n})`,
+    );
+    expect(run(root)).toBe(`ran ${root.length}`);
+    const cache = join(tmp, "cache/compile-cache", `cli-4567cdef-${process.version}-${process.arch}.v8cache`);
+    expect(readFileSync(cache).length).toBeLessThan(64 * 1024);
+    const second = spawnSync(
+      process.execPath,
+      ["-e", `require(${JSON.stringify(loader)})(${JSON.stringify(root)})`],
+      {
+        encoding: "utf8",
+        env: {
+          PATH: process.env.PATH,
+          GIGAREELS_CACHE_DIR: join(tmp, "cache"),
+          GIGAREELS_DEBUG_CODE_CACHE: "1",
+        },
+      },
+    );
+    expect(second.stdout).toBe(`ran ${root.length}`);
+    expect(second.stderr).toContain("code cache: accepted");
+  });
+
   it("writes no cache with GIGAREELS_NO_COMPILE_CACHE=1", () => {
     const root = fakeBundleRoot();
     run(root, { GIGAREELS_NO_COMPILE_CACHE: "1" });
