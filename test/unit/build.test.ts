@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command, Config } from "@oclif/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { loadRootPlugin } from "../../src/lib/cli/bundle/run-oclif.js";
+import { loadRootPlugin, runOclif } from "../../src/lib/cli/bundle/run-oclif.js";
 import { dlopenFromBytes, wrapNative } from "../../src/lib/cli/bundle/keytar-sea.js";
 import { ROOT } from "../helpers/cli.js";
 import { skipWithoutKeytar } from "../helpers/keyring.js";
@@ -460,6 +460,42 @@ describe("the launcher's use of oclif internals", () => {
     expect(loaded).toEqual(["hello"]);
     expect(Hello.id).toBe("hello");
     await expect(config.findCommand("zeta:beta")!.load()).rejects.toThrow(/command zeta:beta not found/);
+  });
+
+  it("loads the Config once per run: the command gets the very Config that ran the init hook", async () => {
+    const seen: { hook: unknown[]; command: unknown[] } = { hook: [], command: [] };
+    class Probe extends Command {
+      async run() {
+        await this.parse(Probe);
+        seen.command.push(this.config);
+      }
+    }
+    const pjson = { name: "fake-cli", version: "9.9.9", oclif: { bin: "fake", commands: "./nowhere" } };
+    const manifest = {
+      version: "9.9.9",
+      commands: { probe: { id: "probe", aliases: [], args: {}, flags: {}, hiddenAliases: [] } },
+    };
+    await runOclif({
+      root: tmp,
+      pjson: pjson as never,
+      manifest: manifest as never,
+      commands: { probe: async () => ({ default: Probe }) },
+      hooks: {
+        init: [
+          async () => ({
+            default: async function (this: { config: Config }) {
+              seen.hook.push(this.config);
+            },
+          }),
+        ],
+      },
+      argv: ["probe"],
+    });
+    expect(seen.hook).toHaveLength(1);
+    expect(seen.command).toHaveLength(1);
+    expect(seen.command[0]).toBeInstanceOf(Config);
+    // oclif's Command.run would have loaded a second Config from the first.
+    expect(seen.command[0]).toBe(seen.hook[0]);
   });
 });
 

@@ -9,9 +9,10 @@
  * build time from src/commands (oclif's "explicit" command strategy). Each entry of the map is
  * a lazy loader, so `--version`, `--help` and `status` evaluate only the modules they need.
  *
- * This relies on two oclif internals (pinned @oclif/core, covered by test/unit/build*.test.ts):
- * the Plugin's private `_manifest()` (replaced to return the embedded manifest) and the
- * `plugins` load option (a map of already-loaded plugins, which skips disk discovery).
+ * This relies on oclif internals (pinned @oclif/core, covered by test/unit/build*.test.ts):
+ * the Plugin's private `_manifest()` (replaced to return the embedded manifest), the `plugins`
+ * load option (a map of already-loaded plugins, which skips disk discovery), and what
+ * `Config.load` does with a Config (see reuseLoadedConfig).
  * Everything after that — flag parsing, help, hooks, errors — is oclif's own `run`.
  */
 import { type Command, Config, Errors, flush, handle, type Interfaces, Plugin, run } from "@oclif/core";
@@ -150,11 +151,29 @@ function installBundledHooks(hooks: Record<string, HookLoader[]>): void {
   };
 }
 
+/**
+ * oclif's `Command.run` passes the Config it was given to `Config.load`, which then builds and
+ * loads a second Config from the same options and plugins, in case the command was built against
+ * another @oclif/core than the Config's. The bundle holds one @oclif/core, so that second Config
+ * would equal the first: a Config of this very class is used as it is. Every command run then
+ * loads the Config once instead of twice (the second load read theme.json again and rebuilt
+ * the command tables: about 2 ms and the garbage of a start-up).
+ */
+let configReuseInstalled = false;
+function reuseLoadedConfig(): void {
+  if (configReuseInstalled) return;
+  configReuseInstalled = true;
+  const load = Config.load;
+  Config.load = async (opts?: Interfaces.LoadOptions) =>
+    opts instanceof Config ? opts : load.call(Config, opts);
+}
+
 /** Runs oclif on `argv` (the launcher has already handled `--version` and the update notice). */
 export async function runOclif(options: LaunchOptions): Promise<void> {
   const argv = options.argv ?? process.argv.slice(2);
   try {
     if (options.hooks && Object.keys(options.hooks).length > 0) installBundledHooks(options.hooks);
+    reuseLoadedConfig();
     const plugin = await loadRootPlugin(options);
     await run(argv, {
       root: options.root,
