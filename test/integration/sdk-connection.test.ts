@@ -63,6 +63,9 @@ describe("connection failures", () => {
       apiKey: KEY,
       baseUrl: "http://127.0.0.1:6000",
       env,
+      // a standard fetch, as on Workers, edge and browsers (the SDK's own on Node, socket-fetch,
+      // connects to any port, as curl does)
+      fetch: (input, init) => globalThis.fetch(input, init),
       maxRetries: 2,
       debug: (l) => lines.push(l),
     });
@@ -86,6 +89,8 @@ describe("connection failures", () => {
     expect(connectionReason(wrap("ECONNREFUSED"))).toBe("refused");
     expect(connectionReason(wrap("ECONNRESET"))).toBe("reset");
     expect(connectionReason(wrap("UND_ERR_SOCKET", "other side closed"))).toBe("reset");
+    // socket-fetch: the server closed (FIN) before any answer
+    expect(connectionReason(wrap("", "the server closed the connection before answering"))).toBe("reset");
     expect(connectionReason(wrap("DEPTH_ZERO_SELF_SIGNED_CERT"))).toBe("tls");
     expect(connectionReason(wrap("ERR_TLS_CERT_ALTNAME_INVALID"))).toBe("tls");
     expect(connectionReason(wrap("EHOSTUNREACH"))).toBe("network");

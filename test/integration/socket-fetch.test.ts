@@ -1,5 +1,5 @@
 /**
- * socket-fetch (src/lib/net/socket-fetch.ts), the fetch under downloads on Node: against a raw
+ * socket-fetch (src/lib/net/socket-fetch.ts), the SDK's fetch on Node: against a raw
  * TCP server on 127.0.0.1 that writes the answer byte for byte as each test wants it (split
  * heads, chunked bodies cut at every awkward place, early closes, interim answers).
  */
@@ -24,8 +24,8 @@ afterEach(async () => {
   }
 });
 
-/** A server that reads each request's head, then hands the socket to `answer`. */
-async function raw(answer: (socket: Socket, head: string) => unknown): Promise<Raw> {
+/** A server that reads each request's head, then hands the socket (and what came after the head) to `answer`. */
+async function raw(answer: (socket: Socket, head: string, rest: string) => unknown): Promise<Raw> {
   const heads: string[] = [];
   const closed: Promise<void>[] = [];
   const server = createServer((socket) => {
@@ -38,7 +38,7 @@ async function raw(answer: (socket: Socket, head: string) => unknown): Promise<R
       if (end < 0) return;
       socket.off("data", onData);
       heads.push(got.slice(0, end));
-      void answer(socket, got.slice(0, end));
+      void answer(socket, got.slice(0, end), got.slice(end + 4));
     };
     socket.on("data", onData);
   });
@@ -86,16 +86,54 @@ describe("socketFetch: the request it sends", () => {
     expect(lines).toContain("connection: close");
   });
 
-  it("hands a POST, a request that follows redirects, and a non-http URL to the fallback fetch", async () => {
+  it("a POST sends its body whole with its Content-Length (an empty one says 0); the caller's framing headers are not repeated", async () => {
+    const bodies: string[] = [];
+    const s = await raw((sock, head, rest) => {
+      const length = Number(/\r\ncontent-length: (\d+)/.exec(head)?.[1] ?? -1);
+      let got = rest;
+      const reply = () => {
+        bodies.push(got);
+        sock.end(
+          Buffer.from(
+            `HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: ${got.length}\r\n\r\n${got}`,
+            "latin1", // the body's bytes as they came
+          ),
+        );
+      };
+      if (got.length >= length) return reply();
+      sock.on("data", (d: Buffer) => {
+        got += d.toString("latin1");
+        if (got.length >= length) reply();
+      });
+    });
+    const json = JSON.stringify({ type: "educational-brainrot", prompt: "é".repeat(3) });
+    const res = await get(`${s.url}/api/render`, {
+      method: "POST",
+      body: json,
+      headers: { "content-type": "application/json", "idempotency-key": "k1" },
+    });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual(JSON.parse(json));
+    const lines = s.heads[0]!.split("\r\n");
+    expect(lines[0]).toBe("POST /api/render HTTP/1.1");
+    expect(lines).toContain(`content-length: ${Buffer.byteLength(json)}`);
+    expect(lines).toContain("idempotency-key: k1");
+    expect(lines.filter((l) => /^(content-length|host|connection):/i.test(l))).toHaveLength(3);
+    await get(`${s.url}/api/keys/revoke`, { method: "POST" });
+    expect(s.heads[1]!.split("\r\n")).toContain("content-length: 0");
+    expect(bodies).toEqual([json, ""].map((b) => Buffer.from(b).toString("latin1")));
+  });
+
+  it("hands a request that follows redirects, and a non-http URL, to the fallback fetch", async () => {
     const seen: string[] = [];
     const fallback = async (input: Request) => {
-      seen.push(`${input.method} ${input.redirect}`);
+      seen.push(`${input.method} ${input.redirect} ${new URL(input.url).protocol}`);
       return new Response("from the fallback");
     };
     const f = socketFetch(fallback);
-    await f(new Request("http://127.0.0.1:9/x", { method: "POST", body: "{}", redirect: "manual" }));
-    await f(new Request("http://127.0.0.1:9/x"));
-    expect(seen).toEqual(["POST manual", "GET follow"]);
+    await f(new Request("http://127.0.0.1:9/x", { method: "POST", body: "{}" }));
+    await f(new Request("data:text/plain,hi", { redirect: "manual" }));
+    expect(seen).toEqual(["POST follow http:", "GET manual data:"]);
   });
 });
 

@@ -1,23 +1,25 @@
 /**
- * The fetch under downloads on Node when no proxy applies: a GET over a connection of its
- * own (HTTP/1.1, `Connection: close`), the socket read into one reused 64 KiB buffer
- * (net's `onread`), each read handed to the reader in the same turn.
+ * The SDK's fetch on Node when no proxy applies (API requests and downloads, both called by
+ * ky): one request over a connection of its own (HTTP/1.1, `Connection: close`), the socket
+ * read into one reused 64 KiB buffer (net's `onread`).
  *
- * Why not Node's fetch for these: on Node 20, undici copies every 64 KiB read into a new
- * buffer for the web stream and settles a promise per chunk: reading 1 GiB from loopback
- * costs it about 1.9 s of CPU and 100-120 MB of peak RSS, against 0.4 s and about 50 MB
- * for the socket read into one buffer (curl: about 0.5 s). Measured with bench/download.
+ * Why not Node's fetch: on Node 20 its first request costs about 0.25 s and 30 MB (undici's
+ * HTTP parser is WebAssembly, compiled then), which every CLI command that talks to the API
+ * paid; and for a download undici copies every 64 KiB read into a new buffer for the web
+ * stream and settles a promise per chunk: reading 1 GiB from loopback costs it about 1.9 s of
+ * CPU and 100-120 MB of peak RSS, against 0.4 s and about 50 MB for the socket read into one
+ * buffer (curl: about 0.5 s). Measured with bench/download.
  *
- * It is a fetch, called by ky like every request of the SDK: `socketFetch(fallback)` answers
- * a GET without a body whose redirects the caller follows (`redirect: "manual"`, what the
- * downloader asks) to an http(s) URL, and hands any other request to `fallback`. Its answer
- * is a Response like any other (status, headers, a web-stream body). The downloader, and
- * only it, asks `socketBody(response)` for the fast way to read that body: chunks as views
- * into the reused buffer, to be consumed (written) before the callback returns.
+ * `socketFetch(fallback)` answers requests whose redirects the caller follows
+ * (`redirect: "manual"`, what the transport and the downloader ask) to an http(s) URL, the
+ * request body (small: JSON, a form) sent whole with its length; any other request goes to
+ * `fallback`. Its answer is a Response like any other (status, headers, a web-stream body).
+ * The downloader, and only it, asks `socketBody(response)` for the fast way to read a body:
+ * chunks as views into the reused buffer, to be consumed (written) before the callback returns.
  *
  * TLS: `tls.connect` with Node's default CAs (the bundled store plus NODE_EXTRA_CA_CERTS),
- * verification on, SNI for host names. No request body, no compression asked
- * (`accept-encoding: identity`), no connection reuse (a download is one long transfer).
+ * verification on, SNI for host names. No compression asked (`accept-encoding: identity`),
+ * no connection reuse (a CLI command makes a few requests; a download is one long transfer).
  */
 import { connect as netConnect, isIP, type Socket } from "node:net";
 
@@ -59,15 +61,12 @@ export function socketFetch(fallback: FetchFn): FetchFn {
   return async (input, init) => {
     const req = init ? new Request(input, init) : input;
     const url = new URL(req.url);
-    if (
-      (req.method !== "GET" && req.method !== "HEAD") ||
-      req.body !== null ||
-      req.redirect !== "manual" ||
-      (url.protocol !== "http:" && url.protocol !== "https:")
-    ) {
+    if (req.redirect !== "manual" || (url.protocol !== "http:" && url.protocol !== "https:")) {
       return fallback(input, init);
     }
-    return new Connection(req, url).response;
+    // request bodies are small (JSON, a form): sent whole, with their length
+    const body = req.body === null ? undefined : new Uint8Array(await req.arrayBuffer());
+    return new Connection(req, url, body).response;
   };
 }
 
@@ -96,6 +95,7 @@ class Connection {
   constructor(
     private readonly req: Request,
     url: URL,
+    private readonly requestBody: Uint8Array | undefined,
   ) {
     this.response = new Promise<Response>((resolve, reject) => {
       this.#resolveHead = resolve;
@@ -145,16 +145,28 @@ class Connection {
     const headers: string[] = [];
     const sent = new Set<string>();
     this.req.headers.forEach((value, name) => {
+      // the framing and the connection are this fetch's to say
+      if (
+        name === "host" ||
+        name === "connection" ||
+        name === "content-length" ||
+        name === "transfer-encoding"
+      )
+        return;
       sent.add(name);
       headers.push(`${name}: ${value}\r\n`);
     });
     if (!sent.has("accept-encoding")) headers.push("accept-encoding: identity\r\n");
     if (!sent.has("user-agent")) headers.push("user-agent: node\r\n");
-    const defaultPort = (https && url.port === "") || (!https && url.port === "");
+    const body = this.requestBody;
+    const method = this.req.method;
+    if (body || (method !== "GET" && method !== "HEAD"))
+      headers.push(`content-length: ${body?.length ?? 0}\r\n`);
     socket.write(
-      `${this.req.method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.hostname}${defaultPort ? "" : `:${url.port}`}\r\n${headers.join("")}connection: close\r\n\r\n`,
+      `${method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n${headers.join("")}connection: close\r\n\r\n`,
       "latin1",
     );
+    if (body && body.length > 0) socket.write(body);
   }
 
   /** One read of the socket (`data` is a view into the reused buffer). */

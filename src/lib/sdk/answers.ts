@@ -53,7 +53,11 @@ export function connectionReason(err: unknown): string {
   if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|getaddrinfo/i.test(all)) return "dns";
   if (/ECONNREFUSED/.test(all)) return "refused";
   if (/CERT|TLS|SSL|self[- ]signed|UNABLE_TO_VERIFY|DEPTH_ZERO/i.test(all)) return "tls";
-  if (/ECONNRESET|EPIPE|UND_ERR_SOCKET|other side closed|socket hang up|terminated/i.test(all))
+  if (
+    /ECONNRESET|EPIPE|UND_ERR_SOCKET|other side closed|closed the connection|socket hang up|terminated/i.test(
+      all,
+    )
+  )
     return "reset";
   return "network";
 }
