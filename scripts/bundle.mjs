@@ -191,14 +191,15 @@ function inlinePackageJson(root) {
  * passes package.json), templates (ejs), help and error formatting (ansis, wrap-ansi,
  * string-width, widest-line, indent-string, clean-stack, supports-color), spinners
  * (cli-spinners), reading a flag from stdin (node:readline), the Windows/WSL shell lookup
- * (node:child_process) and performance marks (node:perf_hooks: only with DEBUG=oclif:perf).
+ * (node:child_process), performance marks (node:perf_hooks: only with DEBUG=oclif:perf) and
+ * node:fs/promises (tsconfig lookups for .ts sources; util/fs.js gets fs-promises-for-oclif.ts).
  * Evaluating them cost about a tenth of `status --offline`'s start-up. In oclif's compiled CommonJS each is one
  * top-level line, `const x_1 = __importDefault(require("m"));` or `const x_1 = require("m");`,
  * rewritten here to require the module on first use. This is a build-time change of when oclif's
  * modules load, not of what they do; the build fails when a line is no longer found or `x_1` is
  * used outside a function (an oclif upgrade that changed them); test/unit/build.test.ts covers
  * the rewrite and that check, test/integration/status-modules.test.ts that status --offline
- * requires none of node:child_process, node:readline and node:perf_hooks.
+ * requires none of node:child_process, node:readline, node:perf_hooks and node:fs/promises.
  */
 export const LAZY_OCLIF_REQUIRES = [
   "ansis",
@@ -209,6 +210,7 @@ export const LAZY_OCLIF_REQUIRES = [
   "lilconfig",
   "minimatch",
   "node:child_process",
+  "node:fs/promises",
   "node:perf_hooks",
   "node:readline",
   "string-width",
@@ -287,6 +289,22 @@ function aliasDebugForOclif(root) {
   };
 }
 
+/**
+ * node:fs/promises, as @oclif/core's util/fs.js imports it -> src/lib/cli/bundle/fs-promises-for-oclif.ts
+ * (see there why).
+ */
+function aliasFsPromisesForOclif(root) {
+  const shim = join(root, "dist/lib/cli/bundle/fs-promises-for-oclif.js");
+  return {
+    name: "fs-promises-for-oclif",
+    setup(b) {
+      b.onResolve({ filter: /^node:fs\/promises$/ }, (args) =>
+        /[\\/]@oclif[\\/]core[\\/]lib[\\/]util[\\/]fs\.js$/.test(args.importer) ? { path: shim } : undefined,
+      );
+    },
+  };
+}
+
 /** iconv-lite -> src/lib/cli/bundle/iconv-lite-stub.ts (see there why). */
 function aliasIconvLite(root) {
   const stub = join(root, "dist/lib/cli/bundle/iconv-lite-stub.js");
@@ -349,6 +367,7 @@ async function bundleCjs(root, { kind, outfile, nodeTarget, plugins = [], extern
       aliasIconvLite(root),
       aliasWslUtilsForOclif(root),
       aliasDebugForOclif(root),
+      aliasFsPromisesForOclif(root),
       ...plugins,
     ],
     // import("node:https") and the like become require(): a single executable has no module

@@ -1,6 +1,6 @@
 /**
  * `status --offline` loads neither ky nor keytar (nor the SDK client, nor oclif's debug module and
- * node:tty, nor node:perf_hooks): checked by recording, inside the CLI process,
+ * node:tty, nor node:perf_hooks, nor node:fs/promises): checked by recording, inside the CLI process,
  * what was loaded, for the bundled CLI an npm install runs (bin/run.cjs -> dist/bundle/cli.cjs)
  * and for the unbundled compiled output (bin/dev.js -> dist/). Each detector is proven by a
  * positive control (a run that must load ky, and one that must reach keytar), so a detector
@@ -183,6 +183,38 @@ describe("status --offline loads neither ky nor keytar: the bundled CLI (bin/run
     expect(s.builtins).not.toContain("tty");
     expect(s.builtins).not.toContain("perf_hooks");
     expect(s.stderr).not.toMatch(/oclif/);
+  });
+
+  it("loads no node:fs/promises (so libuv's thread pool never starts): oclif and the credentials file read synchronously", async () => {
+    const s = await probe("bin/run.cjs", ["status", "--offline"]);
+    expect(s.code).toBe(0);
+    expect(s.builtins).not.toContain("fs/promises");
+  });
+
+  it("control: reading GIGAREELS_API_KEY_FILE loads node:fs/promises", async () => {
+    const keyFile = join(probeDir, "key.txt");
+    writeFileSync(keyFile, `${ENV_KEY}\n`, { mode: 0o600 });
+    const s = await probe("bin/run.cjs", ["status", "--offline"], { GIGAREELS_API_KEY_FILE: keyFile });
+    expect(s.code).toBe(0);
+    expect(s.builtins).toContain("fs/promises");
+  });
+
+  it("still applies the user's theme.json (read by oclif through the bundle's node:fs/promises stand-in)", async () => {
+    const help = () =>
+      runCli(["--help"], {
+        env: { GIGAREELS_CONFIG_DIR: config.dir, FORCE_COLOR: "1", NO_COLOR: undefined },
+      });
+    const plain = await help();
+    writeFileSync(join(config.dir, "theme.json"), JSON.stringify({ sectionHeader: "red" }));
+    try {
+      const themed = await help();
+      expect(plain.code).toBe(0);
+      expect(themed.code).toBe(0);
+      expect(plain.stdout).not.toContain("\u001b[31m");
+      expect(themed.stdout).toContain("\u001b[31m");
+    } finally {
+      rmSync(join(config.dir, "theme.json"), { force: true });
+    }
   });
 
   it("control: with DEBUG=oclif:* oclif's debug output appears (debug, and node:tty with it, loaded)", async () => {

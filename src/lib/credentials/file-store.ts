@@ -59,7 +59,7 @@
  * A file that is not valid JSON (or not this shape) gives an error naming it; it is copied
  * aside as `credentials.json.corrupt-<time>` before anything replaces it.
  */
-import { copyFile, chmod, lstat, readFile, stat, unlink } from "node:fs/promises";
+import { lstatSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import {
   configDir,
@@ -78,6 +78,7 @@ import {
   CredentialsUnsupportedVersionError,
   FS_ERROR_CODES,
 } from "./errors.js";
+import { chmod, copyFile, lstat, stat, unlink } from "../fs/promises.js";
 import { keyLast4, normalizeKey } from "./key-format.js";
 import type { CredentialsFileV2, ProfileRecord } from "./types.js";
 import { reportCredentialsWarning } from "./warning-sink.js";
@@ -198,13 +199,14 @@ export function interpret(
 /**
  * Reads credentials.json without writing it (except tightening its mode, which is reported).
  * Throws for a symlink or an unreadable file; returns corrupt/newer states for the caller
- * to report or handle.
+ * to report or handle. The reads are synchronous (a small file, read once per command): so
+ * `status --offline` and the like never load node:fs/promises nor start libuv's thread pool.
  */
 export async function loadCredentialsFile(options: FileStoreOptions = {}): Promise<LoadedFile> {
   const path = credentialsFilePath(options);
   let st: import("node:fs").Stats;
   try {
-    st = await lstat(path);
+    st = lstatSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return { state: "missing", path };
@@ -217,7 +219,7 @@ export async function loadCredentialsFile(options: FileStoreOptions = {}): Promi
   await tightenModes(path, st.mode, options);
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = readFileSync(path, "utf8");
   } catch (err) {
     throw new CredentialsUnreadableError(path, errText(err));
   }
@@ -263,7 +265,7 @@ async function tightenModes(path: string, mode: number, options: FileStoreOption
   }
   const dir = dirname(path);
   try {
-    const d = await stat(dir);
+    const d = statSync(dir);
     if ((d.mode & 0o077) !== 0) {
       await chmod(dir, 0o700);
       report(

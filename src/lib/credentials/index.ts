@@ -4,7 +4,6 @@
  * The file format is documented in ./file-store.ts. keytar is only imported when a key is
  * read from or written to the keychain.
  */
-import { readFile } from "node:fs/promises";
 import {
   ApiKeyFileError,
   CredentialsError,
@@ -31,6 +30,7 @@ import {
   keychainOrigin,
   keychainSet,
 } from "./keychain.js";
+import { readFile } from "../fs/promises.js";
 import { describeKeyProblem, keyLast4, normalizeKey } from "./key-format.js";
 import type {
   Account,

@@ -31,10 +31,10 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
-import { chmod, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { homedir, hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { LockTimeoutError } from "./errors.js";
+import { chmod, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "./promises.js";
 
 export { LockTimeoutError };
 
