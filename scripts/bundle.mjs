@@ -305,6 +305,35 @@ function aliasFsPromisesForOclif(root) {
   };
 }
 
+/**
+ * Packages on every start-up's path (oclif's platform check: is-wsl and what it imports) whose
+ * ES modules import Node built-ins by default import (`import fs from "node:fs"`). esbuild turns
+ * each such import into a copy of the built-in's whole namespace, one getter per export (node:fs
+ * has ~100): ~175 KB of objects at each start-up, which the young-generation GC then copies.
+ * Here their built-in imports resolve to a module whose default export is the built-in itself,
+ * which is what Node gives a default import of a built-in. Only default imports are served: a
+ * named one fails the build ("No matching export"), so a package that changes is noticed.
+ */
+export const DEFAULT_IMPORT_BUILTIN_USERS = ["is-docker", "is-inside-container", "is-wsl"];
+
+export function builtinDefaultImports(users = DEFAULT_IMPORT_BUILTIN_USERS) {
+  const importer = new RegExp(`[\\\\/]node_modules[\\\\/](${users.join("|")})[\\\\/]`);
+  return {
+    name: "builtin-default-imports",
+    setup(b) {
+      b.onResolve({ filter: /^node:[a-z_/]+$/ }, (args) =>
+        args.kind === "import-statement" && importer.test(args.importer)
+          ? { path: args.path, namespace: "builtin-default" }
+          : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: "builtin-default" }, (args) => ({
+        contents: `export default require(${JSON.stringify(args.path)});\n`,
+        loader: "js",
+      }));
+    },
+  };
+}
+
 /** iconv-lite -> src/lib/cli/bundle/iconv-lite-stub.ts (see there why). */
 function aliasIconvLite(root) {
   const stub = join(root, "dist/lib/cli/bundle/iconv-lite-stub.js");
@@ -368,6 +397,7 @@ async function bundleCjs(root, { kind, outfile, nodeTarget, plugins = [], extern
       aliasWslUtilsForOclif(root),
       aliasDebugForOclif(root),
       aliasFsPromisesForOclif(root),
+      builtinDefaultImports(),
       ...plugins,
     ],
     // import("node:https") and the like become require(): a single executable has no module

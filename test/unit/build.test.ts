@@ -396,6 +396,59 @@ describe("oclif's dependencies required on first use (scripts/bundle.mjs)", () =
   });
 });
 
+describe("default imports of Node built-ins in the start-up path's ES module packages (scripts/bundle.mjs)", () => {
+  const plugin = async () =>
+    (
+      (await import(join(scriptsDir, "bundle.mjs"))) as {
+        builtinDefaultImports(users?: string[]): import("esbuild").Plugin;
+      }
+    ).builtinDefaultImports(["fake-wsl"]);
+  function fakePackage(body: string) {
+    const dir = join(tmp, "node_modules/fake-wsl");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, "package.json"),
+      JSON.stringify({ name: "fake-wsl", type: "module", main: "index.js" }),
+    );
+    writeFileSync(join(dir, "index.js"), body);
+    writeFileSync(join(tmp, "entry.mjs"), 'import same from "fake-wsl";\nexport { same };\n');
+  }
+  const bundleIt = async (plugins: import("esbuild").Plugin[]) => {
+    const { build } = await import("esbuild");
+    const out = join(tmp, "out.cjs");
+    await build({
+      entryPoints: [join(tmp, "entry.mjs")],
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      outfile: out,
+      logLevel: "silent",
+      plugins,
+    });
+    return out;
+  };
+
+  it("gives the built-in module itself, without esbuild's copy of its namespace", async () => {
+    fakePackage('import fs from "node:fs";\nimport os from "node:os";\nexport default { fs, os };\n');
+    const plain = readFileSync(await bundleIt([]), "utf8");
+    // Without the plugin, esbuild wraps the built-in: __toESM copies each of its exports.
+    expect(plain).toMatch(/__toESM\(require\("node:fs"\)/);
+    const code = readFileSync(await bundleIt([await plugin()]), "utf8");
+    expect(code).not.toMatch(/__toESM\(require\("node:(fs|os)"\)/);
+    const mod = { exports: {} as { same?: { fs: unknown; os: unknown } } };
+    new Function("module", "exports", "require", code)(mod, mod.exports, (id: string) =>
+      process.getBuiltinModule(id),
+    );
+    expect(mod.exports.same?.fs).toBe(process.getBuiltinModule("node:fs"));
+    expect(mod.exports.same?.os).toBe(process.getBuiltinModule("node:os"));
+  });
+
+  it("fails the build when such a package imports a built-in by name (so a changed package is noticed)", async () => {
+    fakePackage('import { readFileSync } from "node:fs";\nexport default typeof readFileSync;\n');
+    await expect(bundleIt([await plugin()])).rejects.toThrow(/No matching export/);
+  });
+});
+
 describe("the binary's side bundles", () => {
   it("scripts/sea-main.cjs serves every package scripts/bundle.mjs leaves out of the binary's bundle", async () => {
     const { SEA_SIDE_BUNDLES } = (await import(join(scriptsDir, "bundle.mjs"))) as {
