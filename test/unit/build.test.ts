@@ -217,17 +217,23 @@ describe("the bins' code-cache loader (scripts/cli-loader.cjs)", () => {
     );
     return join(tmp, "root");
   }
+  const loaderArgs = (root: string) => ["-e", `require(${JSON.stringify(loader)})(${JSON.stringify(root)})`];
+  const loaderEnv = (env: Record<string, string> = {}) => ({
+    PATH: process.env.PATH,
+    GIGAREELS_CACHE_DIR: join(tmp, "cache"),
+    GIGAREELS_DEBUG_CODE_CACHE: "1",
+    ...env,
+  });
+  /** The loader on `root`: its stdout, throwing when it fails. */
   const run = (root: string, env: Record<string, string> = {}) =>
-    execFileSync(process.execPath, ["-e", `require(${JSON.stringify(loader)})(${JSON.stringify(root)})`], {
+    execFileSync(process.execPath, loaderArgs(root), {
       encoding: "utf8",
-      env: {
-        PATH: process.env.PATH,
-        GIGAREELS_CACHE_DIR: join(tmp, "cache"),
-        GIGAREELS_DEBUG_CODE_CACHE: "1",
-        ...env,
-      },
+      env: loaderEnv(env),
       stdio: ["ignore", "pipe", "pipe"],
     });
+  /** The loader on `root`: status, stdout and stderr. */
+  const spawnLoader = (root: string) =>
+    spawnSync(process.execPath, loaderArgs(root), { encoding: "utf8", env: loaderEnv() });
 
   it("runs the bundle's main with the root, and makes a per-user cache V8 then accepts", () => {
     const root = fakeBundleRoot();
@@ -235,18 +241,7 @@ describe("the bins' code-cache loader (scripts/cli-loader.cjs)", () => {
     const dir = join(tmp, "cache/compile-cache");
     const files = readdirSync(dir);
     expect(files).toEqual([`cli-0123abcd-${process.version}-${process.arch}.v8cache`]);
-    const second = spawnSync(
-      process.execPath,
-      ["-e", `require(${JSON.stringify(loader)})(${JSON.stringify(root)})`],
-      {
-        encoding: "utf8",
-        env: {
-          PATH: process.env.PATH,
-          GIGAREELS_CACHE_DIR: join(tmp, "cache"),
-          GIGAREELS_DEBUG_CODE_CACHE: "1",
-        },
-      },
-    );
+    const second = spawnLoader(root);
     expect(second.stderr).toContain("code cache: accepted");
   });
 
@@ -257,18 +252,7 @@ describe("the bins' code-cache loader (scripts/cli-loader.cjs)", () => {
       join(root, "dist/bundle/launch.cjs"),
       'exports.main = async (root, argv, loadCli) => { process.stdout.write("first stage " + typeof loadCli); };\n',
     );
-    const r = spawnSync(
-      process.execPath,
-      ["-e", `require(${JSON.stringify(loader)})(${JSON.stringify(root)})`],
-      {
-        encoding: "utf8",
-        env: {
-          PATH: process.env.PATH,
-          GIGAREELS_CACHE_DIR: join(tmp, "cache"),
-          GIGAREELS_DEBUG_CODE_CACHE: "1",
-        },
-      },
-    );
+    const r = spawnLoader(root);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe("first stage function");
     expect(r.stderr).not.toContain("code cache");
@@ -285,18 +269,7 @@ describe("the bins' code-cache loader (scripts/cli-loader.cjs)", () => {
     expect(run(root)).toBe(`ran ${root.length}`);
     const cache = join(tmp, "cache/compile-cache", `cli-4567cdef-${process.version}-${process.arch}.v8cache`);
     expect(readFileSync(cache).length).toBeLessThan(64 * 1024);
-    const second = spawnSync(
-      process.execPath,
-      ["-e", `require(${JSON.stringify(loader)})(${JSON.stringify(root)})`],
-      {
-        encoding: "utf8",
-        env: {
-          PATH: process.env.PATH,
-          GIGAREELS_CACHE_DIR: join(tmp, "cache"),
-          GIGAREELS_DEBUG_CODE_CACHE: "1",
-        },
-      },
-    );
+    const second = spawnLoader(root);
     expect(second.stdout).toBe(`ran ${root.length}`);
     expect(second.stderr).toContain("code cache: accepted");
   });
