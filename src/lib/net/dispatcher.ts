@@ -11,6 +11,7 @@
 import type { Dispatcher } from "undici";
 import { explainProxyFailure, type ProxyChoice, proxyFor, proxySettings, proxyUnreachable } from "./proxy.js";
 import { type Env, processEnv } from "../sdk/env.js";
+import { socketFetch } from "./socket-fetch.js";
 
 /** The `fetch` signature of the SDK transport. */
 export type FetchFn = (input: Request, init?: RequestInit) => Promise<Response>;
@@ -52,16 +53,18 @@ function rethrow(err: unknown, proxy: ProxyChoice, url: URL): never {
 }
 
 /**
- * A fetch that sends each request through the proxy its URL needs, or directly (through
- * `direct`, by default the global fetch). The environment is read on every request. A proxied request goes through undici's
+ * The SDK's fetch on Node: each request goes through the proxy its URL needs, or directly
+ * through socket-fetch (./socket-fetch.ts; what it does not take goes to the global fetch).
+ * The environment is read on every request. A proxied request goes through undici's
  * own fetch with the agent as dispatcher: an agent from the undici package handed to Node's
  * built-in fetch works only while both are the same major version (Node 24 ships undici 7).
  */
-export function proxyAwareFetch(env: Env = processEnv(), direct?: FetchFn): FetchFn {
+export function proxyAwareFetch(env: Env = processEnv()): FetchFn {
+  const direct = socketFetch((input, init) => globalThis.fetch(input, init));
   return async (input, init) => {
     const url = new URL(input.url);
     const proxy = proxyFor(url, env);
-    if (!proxy) return direct ? direct(input, init) : globalThis.fetch(input, init);
+    if (!proxy) return direct(input, init);
     let dispatcher: Dispatcher;
     try {
       dispatcher = await proxyDispatcher(env);

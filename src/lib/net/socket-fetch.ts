@@ -22,8 +22,7 @@
  * no connection reuse (a CLI command makes a few requests; a download is one long transfer).
  */
 import { connect as netConnect, isIP, type Socket } from "node:net";
-
-export type FetchFn = (input: Request, init?: RequestInit) => Promise<Response>;
+import type { FetchFn } from "./dispatcher.js";
 
 /** The fast way to read a body of socketFetch's. */
 export interface SocketBody {

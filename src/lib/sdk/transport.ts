@@ -121,14 +121,8 @@ function loadKy(): Promise<KyInstance> {
  */
 async function defaultFetch(): Promise<FetchLike> {
   if ((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node) {
-    const [{ proxyAwareFetch }, { socketFetch }] = await Promise.all([
-      import("../net/dispatcher.js"),
-      import("../net/socket-fetch.js"),
-    ]);
-    return proxyAwareFetch(
-      undefined,
-      socketFetch((input, init) => globalThis.fetch(input, init)),
-    );
+    const { proxyAwareFetch } = await import("../net/dispatcher.js");
+    return proxyAwareFetch();
   }
   return (input, init) => globalThis.fetch(input, init);
 }

@@ -265,6 +265,15 @@ function kyGetter(
   };
 }
 
+/** ky over the SDK's own fetch on Node, with socket-fetch's fast body reader. */
+async function proxyAwareGetter(env: Env): Promise<Getter> {
+  const [{ proxyAwareFetch }, { socketBody }] = await Promise.all([
+    import("../../net/dispatcher.js"),
+    import("../../net/socket-fetch.js"),
+  ]);
+  return kyGetter(proxyAwareFetch(env), socketBody);
+}
+
 /** The body, read chunk by chunk (a default reader: the cheapest way through a web stream). */
 async function pumpWeb(
   body: ReadableStream<Uint8Array>,
@@ -321,14 +330,7 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
   // proxy dispatcher when a proxy applies, else socket-fetch: src/lib/net, loaded only now).
   let getter: Getter | undefined;
   const getterOnce = async (): Promise<Getter> => {
-    if (!getter && options.fetch) getter = kyGetter(options.fetch);
-    if (!getter) {
-      const [{ proxyAwareFetch }, { socketFetch, socketBody }] = await Promise.all([
-        import("../../net/dispatcher.js"),
-        import("../../net/socket-fetch.js"),
-      ]);
-      getter = kyGetter(proxyAwareFetch(env, socketFetch(globalThis.fetch)), socketBody);
-    }
+    getter ??= options.fetch ? kyGetter(options.fetch) : await proxyAwareGetter(env);
     return getter;
   };
   const abortedError = () =>
@@ -695,9 +697,9 @@ class LocalWrite extends Error {
 /**
  * For bodies read from a web stream (an injected fetch, undici's through a proxy; socket-fetch
  * reuses one buffer and makes no garbage): V8 collects the young generation when its
- * JavaScript objects fill it, or when the young network buffers (memory outside its heap: two
- * per chunk through fetch, the socket's and undici's copy for the web stream) reach 32 MB. A download makes few objects and many
- * buffers, so tens of MB of dead buffers waited for a collection. A few small short-lived
+ * JavaScript objects fill it, or when the young network buffers (memory outside its heap:
+ * two per chunk through fetch, the socket's and undici's copy for the web stream) reach
+ * 32 MB. A download makes few objects and many buffers, so tens of MB of dead buffers waited for a collection. A few small short-lived
  * arrays per chunk (4 KiB each, the last one alone surviving a collection, so the young
  * generation does not grow) make collections come several times as often: in 1 GiB runs,
  * peak RSS about 102 MB instead of 106-120, throughput unchanged within the noise. No
