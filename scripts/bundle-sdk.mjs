@@ -108,10 +108,11 @@ export async function bundleSdk(root) {
     target: "node20",
     outfile: cjsFile,
     external: ["undici", "keytar"],
-    // import.meta.url in our ESM sources: this file's URL.
-    define: { ...common(root, version).define, "import.meta.url": "__gigareelsImportMetaUrl" },
+    // import.meta.url in our ESM sources: this file's URL, worked out when first read (only
+    // inside functions), not when the SDK is required.
+    define: { ...common(root, version).define, "import.meta.url": "__gigareelsImportMeta.url" },
     banner: {
-      js: '"use strict";\nvar __gigareelsImportMetaUrl = require("node:url").pathToFileURL(__filename).href;',
+      js: '"use strict";\nvar __gigareelsImportMeta = { get url() { return require("node:url").pathToFileURL(__filename).href; } };',
     },
   });
 

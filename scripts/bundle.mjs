@@ -403,15 +403,18 @@ async function bundleCjs(root, { kind, outfile, nodeTarget, plugins = [], extern
     // import("node:https") and the like become require(): a single executable has no module
     // loader for import(), and the bins compile the bundle with vm.Script.
     supported: { "dynamic-import": false },
-    // import.meta.url in our ESM sources: the bundle's own location.
+    // import.meta.url in our ESM sources: the bundle's own location, worked out when first read
+    // (only inside functions: createRequire for keytar and the update check), not at every start.
     define: {
-      "import.meta.url": "__gigareelsImportMetaUrl",
+      "import.meta.url": "__gigareelsImportMeta.url",
       __GIGAREELS_BUILD__: JSON.stringify(buildStamp(root, kind === "sea" ? "binary" : "npm")),
       // src/lib/sdk/version.ts: its package.json lookup is relative to its own file, which the
       // bundle moved (and a binary has no package.json).
       __GIGAREELS_VERSION__: JSON.stringify(readJson(join(root, "package.json")).version),
     },
-    banner: { js: 'var __gigareelsImportMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
+    banner: {
+      js: 'var __gigareelsImportMeta={get url(){return require("node:url").pathToFileURL(__filename).href}};',
+    },
   };
   const result = await build({
     ...options,
