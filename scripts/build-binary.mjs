@@ -44,13 +44,54 @@ import {
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crc32, deflateRawSync } from "node:zlib";
-import { bundleSea, LAUNCH_FILE, SEA_SIDE_BUNDLES, trainCodeCache } from "./bundle.mjs";
+import { bundleSea, LAUNCH_FILE, SEA_SIDE_BUNDLES, trainArgs, trainCodeCache } from "./bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Node 24, the active LTS (maintained until April 2028). */
 export const NODE_VERSION = "24.19.0";
 export const SEA_FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
+
+/**
+ * Node options the binary starts with (the SEA config's execArgv), for the code-cache training
+ * too: V8 rejects a code cache made under other flags. Measured with bench/startup on a 2-core VM:
+ * - `--min-semi-space-size=4`: a young generation of 4 MiB from the start. With the default 1 MiB,
+ *   `status --offline` scavenged once or twice while loading oclif (3.5-5 ms each here, most of it
+ *   copying objects that all survive into new pages); a command that starts and ends in one go
+ *   now needs none.
+ * - `--v8-pool-size=1`: one V8 worker thread instead of four. A CLI run is short and mostly one
+ *   thread; starting the other three, and their wake-ups for background jobs, cost `status
+ *   --offline` about 3 ms. Long runs (watch, downloads) are I/O-bound, not GC- or JIT-bound.
+ */
+export const SEA_EXEC_ARGV = ["--min-semi-space-size=4", "--v8-pool-size=1"];
+
+/**
+ * A code cache asset (`cli.v8cache`, `cli-help.v8cache`): V8 copies a code cache that is not
+ * 8-byte aligned before reading it (0.6 MB, ~150 fresh pages: 2 ms here), and an asset lies in the
+ * binary wherever the SEA blob's layout puts it. So the asset is the cache behind a few bytes of
+ * padding: its first byte says where the cache starts (1-8, scripts/sea-main.cjs reads it), chosen
+ * once the binary shows where the asset landed (alignedCacheStart). The size is the same for every
+ * start, so the layout does not move when it changes.
+ */
+export function cacheAsset(cache, start) {
+  if (!(start >= 1 && start <= 8)) throw new Error(`cache start ${start} is not in 1..8`);
+  const asset = Buffer.alloc(cache.length + 8);
+  asset[0] = start;
+  cache.copy(asset, start);
+  return asset;
+}
+
+/**
+ * Where, in `binary`, the cache of `asset` (cacheAsset) is, and the start that puts it on an
+ * 8-byte boundary (a file offset and its address in memory agree modulo the page size).
+ */
+export function alignedCacheStart(binary, asset) {
+  const start = asset[0];
+  const at = binary.indexOf(asset.subarray(0, 4096));
+  if (at < 0 || binary.indexOf(asset.subarray(0, 4096), at + 1) >= 0)
+    throw new Error("the code cache asset is not in the binary exactly once");
+  return { offset: at + start, start: 8 - (at % 8) };
+}
 
 /**
  * Per target: nodejs.org's archive, the npm package republishing the same Node (pinned with
@@ -491,38 +532,42 @@ require("node:v8").startupSnapshot.setDeserializeMainFunction(() =>
   return file;
 }
 
-async function buildTarget(target, { hostNode, seaBundle, seaCache, out, snapshot, keytarPath, nodeSource }) {
-  const { format } = TARGETS[target];
-  const isHost = target === hostTarget();
-  const work = join(root, "build/sea", target);
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
-  const blob = join(work, "sea-prep.blob");
-  // The CLI bundle and, for the host only (V8 caches are platform specific), its trained code
-  // cache and keytar's native module (built here for this platform only).
-  const assets = { "launch.cjs": join(dirname(seaBundle), LAUNCH_FILE), "cli.cjs": seaBundle };
-  for (const file of Object.values(SEA_SIDE_BUNDLES)) assets[file] = join(dirname(seaBundle), file);
-  if (isHost && seaCache) assets["cli.v8cache"] = seaCache;
-  if (isHost && keytarPath) assets["keytar.node"] = keytarPath;
-  const seaConfig = {
-    main: snapshot ? writeSnapshotMain(seaBundle) : join(root, "scripts/sea-main.cjs"),
-    output: blob,
-    disableExperimentalSEAWarning: true,
-    // V8's code cache and startup snapshot are specific to the platform that makes them.
-    useCodeCache: isHost && !snapshot,
-    useSnapshot: isHost && snapshot,
-    assets,
-  };
-  const configPath = join(work, "sea-config.json");
-  writeFileSync(configPath, `${JSON.stringify(seaConfig, null, 2)}\n`);
-  log(
-    `${target}: blob (code cache ${seaConfig.useCodeCache ? "on" : "off"}, snapshot ${seaConfig.useSnapshot ? "on" : "off"}, assets: ${Object.keys(assets).join(", ") || "none"})`,
+/**
+ * The binary's two code caches (scripts/sea-main.cjs), each trained with the binary's Node, flags
+ * and main script on its share of the training command lines (scripts/bundle.mjs, trainArgs):
+ * `cli-help.v8cache` on those that ask for help, `cli.v8cache` on the rest, sorted by
+ * sea-main.cjs's own rule. Asset name -> cache file.
+ */
+export function trainSeaCaches(hostNode, seaBundle) {
+  const script = join(root, "scripts/sea-main.cjs");
+  const env = { GIGAREELS_SEA_BUNDLE: seaBundle };
+  const all = trainArgs(root);
+  const help = JSON.parse(
+    execFileSync(hostNode, [script], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, ...env, GIGAREELS_SEA_WANTS_HELP: JSON.stringify(all) },
+    }),
   );
-  execFileSync(hostNode, ["--experimental-sea-config", configPath], { cwd: work, stdio: "inherit" });
+  const lists = {
+    "cli.v8cache": all.filter((_, i) => !help[i]),
+    "cli-help.v8cache": all.filter((_, i) => help[i]),
+  };
+  const caches = {};
+  for (const [asset, args] of Object.entries(lists)) {
+    caches[asset] = trainCodeCache(root, {
+      node: hostNode,
+      script,
+      execArgv: SEA_EXEC_ARGV,
+      env,
+      args,
+      out: join(root, "build/sea", asset),
+    });
+  }
+  return caches;
+}
 
-  const node = await fetchNode(target, undefined, nodeSource ?? defaultNodeSource(target));
-  const output = join(out, binaryName(target));
-  mkdirSync(out, { recursive: true });
+/** A copy of Node at `output` with the SEA `blob` injected (and, on macOS, signed ad hoc). */
+async function injectBlob(output, { target, node, blob, format }) {
   rmSync(output, { force: true });
   copyFileSync(node, output);
   chmodSync(output, 0o755);
@@ -543,8 +588,65 @@ async function buildTarget(target, { hostNode, seaBundle, seaCache, out, snapsho
   if (format === "macho" && process.platform === "darwin") {
     execFileSync("codesign", ["--sign", "-", output], { stdio: "inherit" });
   }
-
   if (format === "pe") writeFileSync(output, fixPeChecksum(readFileSync(output)));
+}
+
+async function buildTarget(
+  target,
+  { hostNode, seaBundle, seaCaches, out, snapshot, keytarPath, nodeSource },
+) {
+  const { format } = TARGETS[target];
+  const isHost = target === hostTarget();
+  const work = join(root, "build/sea", target);
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const blob = join(work, "sea-prep.blob");
+  // The CLI bundle and, for the host only (V8 caches are platform specific), its trained code
+  // cache and keytar's native module (built here for this platform only).
+  const assets = { "launch.cjs": join(dirname(seaBundle), LAUNCH_FILE), "cli.cjs": seaBundle };
+  for (const file of Object.values(SEA_SIDE_BUNDLES)) assets[file] = join(dirname(seaBundle), file);
+  const caches = {};
+  for (const [asset, file] of Object.entries((isHost && seaCaches) || {})) {
+    caches[asset] = { cache: readFileSync(file), file: join(work, asset), start: 8 };
+    assets[asset] = caches[asset].file;
+  }
+  if (isHost && keytarPath) assets["keytar.node"] = keytarPath;
+  const seaConfig = {
+    main: snapshot ? writeSnapshotMain(seaBundle) : join(root, "scripts/sea-main.cjs"),
+    output: blob,
+    disableExperimentalSEAWarning: true,
+    // V8's code cache and startup snapshot are specific to the platform that makes them.
+    useCodeCache: isHost && !snapshot,
+    useSnapshot: isHost && snapshot,
+    execArgv: SEA_EXEC_ARGV,
+    assets,
+  };
+  const configPath = join(work, "sea-config.json");
+  writeFileSync(configPath, `${JSON.stringify(seaConfig, null, 2)}\n`);
+  log(
+    `${target}: blob (code cache ${seaConfig.useCodeCache ? "on" : "off"}, snapshot ${seaConfig.useSnapshot ? "on" : "off"}, assets: ${Object.keys(assets).join(", ") || "none"})`,
+  );
+  const node = await fetchNode(target, undefined, nodeSource ?? defaultNodeSource(target));
+  const output = join(out, binaryName(target));
+  mkdirSync(out, { recursive: true });
+  // Twice at most: the second time with the code caches moved onto 8-byte boundaries.
+  for (let attempt = 1; ; attempt++) {
+    for (const c of Object.values(caches)) writeFileSync(c.file, cacheAsset(c.cache, c.start));
+    // With the binary's own flags, so that the main script's code cache (useCodeCache) is valid.
+    execFileSync(hostNode, [...SEA_EXEC_ARGV, "--experimental-sea-config", configPath], {
+      cwd: work,
+      stdio: "inherit",
+    });
+    await injectBlob(output, { target, node, blob, format });
+    const built = readFileSync(output);
+    const misaligned = Object.values(caches).filter((c) => {
+      const aligned = alignedCacheStart(built, readFileSync(c.file));
+      c.start = aligned.start;
+      return aligned.offset % 8 !== 0;
+    });
+    if (misaligned.length === 0) break;
+    if (attempt === 2) throw new Error(`${output}: could not align the code caches`);
+  }
   const built = readFileSync(output);
   const actualFormat = binaryFormat(built);
   if (actualFormat !== format)
@@ -599,22 +701,16 @@ async function main() {
   }))
     log(`warning (--allow-missing-native): ${warning}`);
   const hostNode = await fetchNode(host, undefined, opts.nodeSource ?? defaultNodeSource(host));
-  // Train the code cache with the binary's own Node and main script (scripts/sea-main.cjs); only
-  // the host's binary gets it.
-  const seaCache =
-    opts.targets.includes(host) &&
-    trainCodeCache(root, {
-      node: hostNode,
-      script: join(root, "scripts/sea-main.cjs"),
-      env: { GIGAREELS_SEA_BUNDLE: seaBundle },
-      out: join(root, "build/sea/cli.v8cache"),
-    });
+  // Train the code caches with the binary's own Node and main script; only the host's binary
+  // gets them.
+  const seaCaches =
+    opts.targets.includes(host) && !opts.snapshot ? trainSeaCaches(hostNode, seaBundle) : undefined;
   const version = packageVersion();
   for (const target of opts.targets) {
     const binary = await buildTarget(target, {
       hostNode,
       seaBundle,
-      seaCache: opts.snapshot || !seaCache ? undefined : seaCache,
+      seaCaches,
       out: opts.out,
       snapshot: opts.snapshot,
       keytarPath,

@@ -523,13 +523,16 @@ export function trainArgs(root) {
  * Runs the CLI once through `script` (bin/run.cjs, or the binary's main script) with the bundle's
  * training switch, so V8 writes a code cache holding every function start-up compiles.
  */
-export function trainCodeCache(root, { node = process.execPath, script, env = {}, out } = {}) {
+export function trainCodeCache(
+  root,
+  { node = process.execPath, script, execArgv = [], env = {}, args = trainArgs(root), out } = {},
+) {
   const tmp = mkdtempSync(join(tmpdir(), "gigareels-train-"));
   const target = out ?? join(root, `dist/bundle/cli.${process.version}-${process.arch}.v8cache`);
   // V8 checks a cache against the source's length only: never leave an old one in place.
   rmSync(target, { force: true });
   try {
-    const r = spawnSync(node, [script ?? join(root, "bin/run.cjs")], {
+    const r = spawnSync(node, [...execArgv, script ?? join(root, "bin/run.cjs")], {
       cwd: root,
       stdio: ["ignore", "ignore", "pipe"],
       encoding: "utf8",
@@ -544,7 +547,7 @@ export function trainCodeCache(root, { node = process.execPath, script, env = {}
         XDG_DATA_HOME: tmp,
         NO_COLOR: "1",
         GIGAREELS_TRAIN_CODE_CACHE: target,
-        GIGAREELS_TRAIN_ARGS: JSON.stringify(trainArgs(root)),
+        GIGAREELS_TRAIN_ARGS: JSON.stringify(args),
         // A syntactically valid key that was never issued: status --offline shows it masked.
         GIGAREELS_API_KEY: `giga_${"0".repeat(28)}test`,
         ...env,

@@ -4,8 +4,12 @@
 // big bundle, loaded only when the first stage calls for it, with `cli.v8cache`, a V8 code cache
 // "trained" at build time by running the CLI once with this same script and the same Node: unlike
 // SEA's own useCodeCache (made by compiling without running, so it holds only the top level), it
-// also holds every function that start-up runs, so they need no compiling at run time; and
-// `undici.cjs`, loaded when a proxy is used.
+// also holds every function that start-up runs, so they need no compiling at run time (two of
+// them: `cli-help.v8cache`, trained on help, for a command line that asks for help, and
+// `cli.v8cache`, trained on a command, for the rest: V8 reads a whole cache before running
+// anything, and one cache for both cost a command 10% more reading); and
+// `undici.cjs`, loaded when a proxy is used. The binary starts with the Node options of
+// scripts/build-binary.mjs's SEA_EXEC_ARGV, which the training uses too.
 //
 // Outside a binary (build time only) it runs GIGAREELS_SEA_BUNDLE (and launch.cjs beside it) from
 // disk with each argv of the JSON list GIGAREELS_TRAIN_ARGS in turn, then writes the cache to
@@ -56,19 +60,31 @@ function evaluate(code, filename, cachedData, wrapped = false) {
   return { script, exports: mod.exports };
 }
 
+/**
+ * Whether a command line asks for help (no command, `help` or `--help`), which picks the
+ * code cache trained on help. scripts/build-binary.mjs sorts the training command lines with it.
+ */
+function wantsHelp(argv) {
+  return argv.length === 0 || argv[0] === "help" || argv.includes("--help");
+}
+
 let cli;
-async function loadCli() {
+async function loadCli(argv = process.argv.slice(2)) {
   if (cli) return cli;
+  const help = wantsHelp(argv);
   let cachedData;
   if (inSea) {
     try {
-      cachedData = Buffer.from(sea.getRawAsset("cli.v8cache"));
+      // Behind its padding (scripts/build-binary.mjs, cacheAsset): the first byte says where the
+      // cache starts, on an 8-byte boundary in memory, which V8 then reads in place.
+      const asset = Buffer.from(sea.getRawAsset(help ? "cli-help.v8cache" : "cli.v8cache"));
+      cachedData = asset.subarray(asset[0]);
     } catch {}
   }
   const { script, exports } = evaluate(source("cli.cjs"), "gigareels-cli.cjs", cachedData, true);
   if (process.env.GIGAREELS_DEBUG_CODE_CACHE) {
     process.stderr.write(
-      `code cache: ${cachedData ? (script.cachedDataRejected ? "rejected" : "accepted") : "none"}\n`,
+      `code cache${help ? " (help)" : ""}: ${cachedData ? (script.cachedDataRejected ? "rejected" : "accepted") : "none"}\n`,
     );
   }
   // Written at exit, since a command that fails ends the process through oclif's error handler.
@@ -80,10 +96,13 @@ async function loadCli() {
 
 const launcher = evaluate(source("launch.cjs"), "gigareels-launch.cjs").exports;
 const root = dirname(process.execPath);
-if (trainOut) {
+if (process.env.GIGAREELS_SEA_WANTS_HELP) {
+  // For scripts/build-binary.mjs: which of these command lines (a JSON list) pick the help cache.
+  process.stdout.write(JSON.stringify(JSON.parse(process.env.GIGAREELS_SEA_WANTS_HELP).map(wantsHelp)));
+} else if (trainOut) {
   (async () => {
     for (const argv of JSON.parse(process.env.GIGAREELS_TRAIN_ARGS || "[[]]"))
-      await launcher.main(root, argv, loadCli);
+      await launcher.main(root, argv, () => loadCli(argv));
   })();
 } else {
   launcher.main(root, undefined, loadCli);

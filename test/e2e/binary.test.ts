@@ -25,7 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator } from "../../src/lib/emulator/index.js";
 import type { EmulatorHandle } from "../../src/lib/emulator/types.js";
 // @ts-expect-error: a plain .mjs script without types
-import { archiveName, NODE_VERSION } from "../../scripts/build-binary.mjs";
+import { alignedCacheStart, archiveName, NODE_VERSION } from "../../scripts/build-binary.mjs";
 import { expectNoFullKey, ROOT, type RunOptions, runCli, tempConfigDir } from "../helpers/cli.js";
 import { skipWithoutKeytar } from "../helpers/keyring.js";
 import { startProxy, type TestProxy } from "../helpers/proxy.js";
@@ -117,6 +117,30 @@ describe.skipIf(noKeytar)("standalone binary", () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toBe(version.stdout);
       expect(r.stderr).toBe("");
+    }
+  });
+
+  it("a command line asking for help reads the code cache trained on help, any other the command one; V8 takes both", async () => {
+    const env = { GIGAREELS_DEBUG_CODE_CACHE: "1" };
+    for (const args of [[], ["--help"], ["help", "status"], ["status", "--help"]]) {
+      const r = await runBinary(args, { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr, args.join(" ")).toBe("code cache (help): accepted\n");
+    }
+    const r = await runBinary(["status", "--offline"], { env });
+    expect(r.stderr.split("\n")[0]).toBe("code cache: accepted");
+  });
+
+  it("keeps each code cache on an 8-byte boundary in the binary, where V8 reads it without a copy", () => {
+    const binary = readFileSync(BINARY);
+    for (const asset of ["cli.v8cache", "cli-help.v8cache"]) {
+      const padded = readFileSync(join(ROOT, "build/sea", target, asset));
+      const { offset } = alignedCacheStart(binary, padded);
+      expect(offset % 8, asset).toBe(0);
+      // The cache behind the padding is the one training wrote.
+      expect(padded.subarray(padded[0], padded[0] + 64)).toEqual(
+        readFileSync(join(ROOT, "build/sea", asset)).subarray(0, 64),
+      );
     }
   });
 

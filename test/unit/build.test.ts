@@ -33,6 +33,8 @@ interface BuildBinary {
   sriOf(buf: Buffer): string;
   binaryName(target: string): string;
   fetchNode(target: string, cacheDir: string, source?: "npm" | "official"): Promise<string>;
+  cacheAsset(cache: Buffer, start: number): Buffer;
+  alignedCacheStart(binary: Buffer, asset: Buffer): { offset: number; start: number };
 }
 interface Bundle {
   collectCli(root: string): {
@@ -419,6 +421,43 @@ describe("default imports of Node built-ins in the start-up path's ES module pac
   it("fails the build when such a package imports a built-in by name (so a changed package is noticed)", async () => {
     fakePackage('import { readFileSync } from "node:fs";\nexport default typeof readFileSync;\n');
     await expect(bundleIt([await plugin()])).rejects.toThrow(/No matching export/);
+  });
+});
+
+describe("the binary's code cache assets (scripts/build-binary.mjs)", () => {
+  it("pads a cache so that it can start on any 8-byte boundary, its first byte saying where", async () => {
+    const { cacheAsset } = await buildBinary();
+    const cache = Buffer.from("V8 cache bytes");
+    for (let start = 1; start <= 8; start++) {
+      const asset = cacheAsset(cache, start);
+      expect(asset.length).toBe(cache.length + 8);
+      expect(asset[0]).toBe(start);
+      expect(asset.subarray(asset[0], asset[0] + cache.length)).toEqual(cache);
+    }
+    expect(() => cacheAsset(cache, 0)).toThrow("cache start 0 is not in 1..8");
+    expect(() => cacheAsset(cache, 9)).toThrow("cache start 9 is not in 1..8");
+  });
+
+  it("finds the asset in the binary and the start that aligns its cache, wherever it landed", async () => {
+    const { cacheAsset, alignedCacheStart } = await buildBinary();
+    const cache = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7) % 251));
+    for (let at = 1000; at < 1008; at++) {
+      const asset = cacheAsset(cache, 3);
+      const binary = Buffer.concat([Buffer.alloc(at, 0xaa), asset, Buffer.alloc(100, 0xbb)]);
+      const first = alignedCacheStart(binary, asset);
+      expect(first.offset).toBe(at + 3);
+      // Rewritten with the start it asks for, the cache lies on an 8-byte boundary.
+      const fixed = cacheAsset(cache, first.start);
+      const again = alignedCacheStart(
+        Buffer.concat([Buffer.alloc(at, 0xaa), fixed, Buffer.alloc(100)]),
+        fixed,
+      );
+      expect(again.offset % 8).toBe(0);
+      expect(again.start).toBe(first.start);
+    }
+    const asset = cacheAsset(cache, 8);
+    expect(() => alignedCacheStart(Buffer.alloc(64), asset)).toThrow("not in the binary exactly once");
+    expect(() => alignedCacheStart(Buffer.concat([asset, asset]), asset)).toThrow("exactly once");
   });
 });
 
