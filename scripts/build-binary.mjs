@@ -44,7 +44,14 @@ import {
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { crc32, deflateRawSync } from "node:zlib";
-import { bundleSea, LAUNCH_FILE, SEA_SIDE_BUNDLES, trainArgs, trainCodeCache } from "./bundle.mjs";
+import {
+  bundleSea,
+  LAUNCH_FILE,
+  SEA_SIDE_BUNDLES,
+  trainArgs,
+  trainCodeCache,
+  trainingArgv,
+} from "./bundle.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -538,14 +545,18 @@ require("node:v8").startupSnapshot.setDeserializeMainFunction(() =>
  * `cli-help.v8cache` on those that ask for help, `cli.v8cache` on the rest, sorted by
  * sea-main.cjs's own rule. Asset name -> cache file.
  */
-export function trainSeaCaches(hostNode, seaBundle) {
+export async function trainSeaCaches(hostNode, seaBundle) {
   const script = join(root, "scripts/sea-main.cjs");
   const env = { GIGAREELS_SEA_BUNDLE: seaBundle };
   const all = trainArgs(root);
   const help = JSON.parse(
     execFileSync(hostNode, [script], {
       encoding: "utf8",
-      env: { PATH: process.env.PATH, ...env, GIGAREELS_SEA_WANTS_HELP: JSON.stringify(all) },
+      env: {
+        PATH: process.env.PATH,
+        ...env,
+        GIGAREELS_SEA_WANTS_HELP: JSON.stringify(all.map(trainingArgv)),
+      },
     }),
   );
   const lists = {
@@ -554,7 +565,7 @@ export function trainSeaCaches(hostNode, seaBundle) {
   };
   const caches = {};
   for (const [asset, args] of Object.entries(lists)) {
-    caches[asset] = trainCodeCache(root, {
+    caches[asset] = await trainCodeCache(root, {
       node: hostNode,
       script,
       execArgv: SEA_EXEC_ARGV,
@@ -704,7 +715,7 @@ async function main() {
   // Train the code caches with the binary's own Node and main script; only the host's binary
   // gets them.
   const seaCaches =
-    opts.targets.includes(host) && !opts.snapshot ? trainSeaCaches(hostNode, seaBundle) : undefined;
+    opts.targets.includes(host) && !opts.snapshot ? await trainSeaCaches(hostNode, seaBundle) : undefined;
   const version = packageVersion();
   for (const target of opts.targets) {
     const binary = await buildTarget(target, {

@@ -30,4 +30,4 @@ manifest.commands = Object.fromEntries(
 writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
 
 await bundleNpm(root);
-trainCodeCache(root);
+await trainCodeCache(root);

@@ -17,6 +17,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
 /** The npm bin's bundle (bin/run.cjs loads it). */
@@ -506,24 +507,38 @@ export async function bundleSea(root, outfile) {
   return result;
 }
 
+/** The key the code-cache training uses: syntactically valid, never issued. */
+const TRAINING_KEY = `giga_${"0".repeat(28)}test`;
+
 /**
  * What the code-cache training runs, in one process: start-up, help, a command's parse and run
  * (`help help`), and — when the CLI has it — `status --offline`, the one command that is both
- * called in loops and safe to run anywhere (no network, no keychain, a throwaway config folder and
- * a dummy key from the environment). Last, since a command that fails ends the process.
+ * called in loops and safe to run anywhere (no network, no keychain, a throwaway config folder),
+ * twice: with the key of a stored profile (trainCodeCache stores one), as after `login`, and with
+ * a key from GIGAREELS_API_KEY, as in CI. Each entry is an argv, or `{ argv, env }` with
+ * environment variables set for that run and the ones after it. Last, since a command that fails
+ * ends the process.
  */
 export function trainArgs(root) {
   const args = [["--version"], ["--help"], ["help", "help"]];
   const { manifest } = collectCli(root);
-  if (manifest.commands.status?.flags?.offline) args.push(["status", "--offline"]);
+  if (manifest.commands.status?.flags?.offline)
+    args.push(["status", "--offline"], {
+      argv: ["status", "--offline"],
+      env: { GIGAREELS_API_KEY: TRAINING_KEY },
+    });
   return args;
 }
 
+/** A training entry's argv (trainArgs). */
+export const trainingArgv = (entry) => (Array.isArray(entry) ? entry : entry.argv);
+
 /**
  * Runs the CLI once through `script` (bin/run.cjs, or the binary's main script) with the bundle's
- * training switch, so V8 writes a code cache holding every function start-up compiles.
+ * training switch, so V8 writes a code cache holding every function start-up compiles. Its
+ * config folder holds a stored profile (file store), written with the CLI's own credentials code.
  */
-export function trainCodeCache(
+export async function trainCodeCache(
   root,
   { node = process.execPath, script, execArgv = [], env = {}, args = trainArgs(root), out } = {},
 ) {
@@ -532,6 +547,23 @@ export function trainCodeCache(
   // V8 checks a cache against the source's length only: never leave an old one in place.
   rmSync(target, { force: true });
   try {
+    const credentials = join(root, "dist/lib/credentials/index.js");
+    if (existsSync(credentials)) {
+      const { saveCredentials } = await import(pathToFileURL(credentials).href);
+      await saveCredentials(
+        {
+          profile: "default",
+          key: TRAINING_KEY,
+          baseUrl: "https://gigareels.com",
+          keyId: "key_training",
+          account: { id: "acct_training", email: "training@example.invalid", name: "Training" },
+          createdAt: new Date().toISOString(),
+          obtainedBy: "token",
+          store: "file",
+        },
+        { configDir: tmp, store: "file", env: {} },
+      );
+    }
     const r = spawnSync(node, [...execArgv, script ?? join(root, "bin/run.cjs")], {
       cwd: root,
       stdio: ["ignore", "ignore", "pipe"],
@@ -546,10 +578,9 @@ export function trainCodeCache(
         XDG_CONFIG_HOME: tmp,
         XDG_DATA_HOME: tmp,
         NO_COLOR: "1",
+        GIGAREELS_CREDENTIAL_STORE: "file",
         GIGAREELS_TRAIN_CODE_CACHE: target,
         GIGAREELS_TRAIN_ARGS: JSON.stringify(args),
-        // A syntactically valid key that was never issued: status --offline shows it masked.
-        GIGAREELS_API_KEY: `giga_${"0".repeat(28)}test`,
         ...env,
       },
     });

@@ -128,8 +128,13 @@ module.exports = async function runBundle(root) {
     return cli;
   };
   if (train) {
-    // Each argv of the JSON list in turn, so the cache holds what they all compile.
-    for (const argv of JSON.parse(env.GIGAREELS_TRAIN_ARGS || "[[]]")) await launcher.main(root, argv, load);
+    // Each entry of the JSON list in turn, so the cache holds what they all compile: an argv, or
+    // { argv, env } with environment variables to set from that run on (scripts/bundle.mjs).
+    for (const entry of JSON.parse(env.GIGAREELS_TRAIN_ARGS || "[[]]")) {
+      const run = Array.isArray(entry) ? { argv: entry } : entry;
+      Object.assign(process.env, run.env);
+      await launcher.main(root, run.argv, load);
+    }
   } else {
     await launcher.main(root, undefined, load);
   }

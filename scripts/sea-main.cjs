@@ -101,8 +101,13 @@ if (process.env.GIGAREELS_SEA_WANTS_HELP) {
   process.stdout.write(JSON.stringify(JSON.parse(process.env.GIGAREELS_SEA_WANTS_HELP).map(wantsHelp)));
 } else if (trainOut) {
   (async () => {
-    for (const argv of JSON.parse(process.env.GIGAREELS_TRAIN_ARGS || "[[]]"))
-      await launcher.main(root, argv, () => loadCli(argv));
+    // Each entry in turn: an argv, or { argv, env } with environment variables to set from that
+    // run on (scripts/bundle.mjs, trainArgs).
+    for (const entry of JSON.parse(process.env.GIGAREELS_TRAIN_ARGS || "[[]]")) {
+      const run = Array.isArray(entry) ? { argv: entry } : entry;
+      Object.assign(process.env, run.env);
+      await launcher.main(root, run.argv, () => loadCli(run.argv));
+    }
   })();
 } else {
   launcher.main(root, undefined, loadCli);

@@ -43,7 +43,7 @@ interface Bundle {
     hooks: Record<string, string[]>;
   };
   runtimePjson(pjson: Record<string, unknown>): { oclif: Record<string, unknown> };
-  trainArgs(root: string): string[][];
+  trainArgs(root: string): (string[] | { argv: string[]; env: Record<string, string> })[];
 }
 const scriptsDir = join(ROOT, "scripts");
 const buildBinary = async () => (await import(join(scriptsDir, "build-binary.mjs"))) as BuildBinary;
@@ -166,7 +166,7 @@ describe("generated command map", () => {
     expect(cli.manifest.commands.help?.pluginName).toBe("@gigareels/sdk");
   });
 
-  it("trains the code cache with status --offline only when status has that flag", async () => {
+  it("trains the code cache with status --offline only when status has that flag: a stored key, then one from the environment", async () => {
     fakeRoot(false);
     const { trainArgs } = await bundle();
     expect(trainArgs(tmp)).toEqual([["--version"], ["--help"], ["help", "help"]]);
@@ -174,7 +174,13 @@ describe("generated command map", () => {
     const m = JSON.parse(readFileSync(path, "utf8"));
     m.commands.status.flags = { offline: { name: "offline", type: "boolean" } };
     writeFileSync(path, JSON.stringify(m));
-    expect(trainArgs(tmp).at(-1)).toEqual(["status", "--offline"]);
+    expect(trainArgs(tmp).slice(3)).toEqual([
+      ["status", "--offline"],
+      {
+        argv: ["status", "--offline"],
+        env: { GIGAREELS_API_KEY: expect.stringMatching(/^giga_[A-Za-z0-9]{32}$/) },
+      },
+    ]);
   });
 
   it("fails the build when a manifest entry's module is missing", async () => {
@@ -282,18 +288,22 @@ describe("the bins' code-cache loader (scripts/cli-loader.cjs)", () => {
     expect(existsSync(join(tmp, "cache"))).toBe(false);
   });
 
-  it("writes the cache where training asks, running each argv in turn", () => {
+  it("writes the cache where training asks, running each entry in turn, with the environment it sets", () => {
     const root = fakeBundleRoot();
     writeFileSync(
       join(root, "dist/bundle/cli.cjs"),
-      "// gigareels-bundle 1\n(function (exports) {\nexports.main = async (root, argv) => { process.stdout.write(JSON.stringify(argv)); };\n})",
+      "// gigareels-bundle 1\n(function (exports) {\nexports.main = async (root, argv) => { process.stdout.write(JSON.stringify([argv, process.env.TRAIN_X ?? null])); };\n})",
     );
     const out = join(tmp, "trained.v8cache");
     const stdout = run(root, {
       GIGAREELS_TRAIN_CODE_CACHE: out,
-      GIGAREELS_TRAIN_ARGS: '[["--version"],["--help"]]',
+      GIGAREELS_TRAIN_ARGS: JSON.stringify([
+        ["--version"],
+        { argv: ["--help"], env: { TRAIN_X: "1" } },
+        ["x"],
+      ]),
     });
-    expect(stdout).toBe('["--version"]["--help"]');
+    expect(stdout).toBe('[["--version"],null][["--help"],"1"][["x"],"1"]');
     expect(readFileSync(out).length).toBeGreaterThan(0);
     expect(existsSync(join(tmp, "cache"))).toBe(false);
   });
