@@ -30,6 +30,7 @@ import {
   credentialsPath,
   deleteCredentials,
   type KeytarLike,
+  compareProfileNames,
   listProfiles,
   readCredentialsFile,
   readProfileOffline,
@@ -412,6 +413,14 @@ describe("profiles side by side", () => {
       ["local", true, "file", true],
     ]);
     expectNoFullKey(JSON.stringify(list), KEY_A, KEY_B);
+  });
+
+  it("lists profiles case-insensitively, then by code point, whatever the locale", async () => {
+    for (const name of ["beta", "alpha-2", "Alpha", "alpha", "gamma.1", "Beta"])
+      await saveCredentials({ profile: name, key: KEY_A, baseUrl: "https://x", store: "file" }, opts());
+    const names = (await listProfiles(opts())).map((p) => p.name);
+    expect(names).toEqual(["Alpha", "alpha", "alpha-2", "Beta", "beta", "gamma.1"]);
+    expect(["b", "A", "a", "B"].sort(compareProfileNames)).toEqual(["A", "a", "B", "b"]);
   });
 
   it("save with activate: true switches the active profile", async () => {

@@ -5,6 +5,7 @@
  * another profile still holds is never revoked (provenance.ts). A failed revocation is a
  * warning. Logging out when logged out succeeds and says so.
  */
+import { compareProfileNames } from "../credentials/index.js";
 import { maskKey } from "../credentials/key-format.js";
 import type { KeyObtainedBy, ResolvedKey } from "../credentials/types.js";
 import { DEFAULT_BASE_URL } from "../sdk/config.js";
@@ -152,7 +153,7 @@ export async function logout(options: LogoutOptions): Promise<LogoutResult> {
     results.set(name, e);
   }
 
-  const profiles = [...results.values()].sort((a, b) => a.profile.localeCompare(b.profile));
+  const profiles = [...results.values()].sort((a, b) => compareProfileNames(a.profile, b.profile));
   const envVar = keyEnvVarSet(env);
   return {
     profiles,
