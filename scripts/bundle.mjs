@@ -16,7 +16,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, posix, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
@@ -203,6 +203,19 @@ function inlinePackageJson(root) {
  * requires none of node:child_process, node:readline, node:perf_hooks and node:fs/promises.
  */
 export const LAZY_OCLIF_REQUIRES = [
+  // @oclif/core's own modules that status --offline (and most commands) never use, named from
+  // lib/ ("./x"): flag constraints, loading commands and hooks from disk (module-loader, ts-path,
+  // find-root, cache-command; the bundle has an explicit command map and bundled hooks), and the
+  // help classes for a command and the root (help itself still loads them). Their re-exports
+  // (`var x = require(...)` with `Object.defineProperty(exports, ..., { get: ... })`, and
+  // `exports.X = __importStar(require(...))`) become getters too.
+  "./config/ts-path",
+  "./constraints",
+  "./help/command",
+  "./help/root",
+  "./module-loader",
+  "./util/cache-command",
+  "./util/find-root",
   "ansis",
   "clean-stack",
   "cli-spinners",
@@ -221,24 +234,50 @@ export const LAZY_OCLIF_REQUIRES = [
   "wrap-ansi",
 ];
 
+/**
+ * The name a require has in LAZY_OCLIF_REQUIRES: a package as it is, one of @oclif/core's own
+ * modules as "./<path from lib/>".
+ */
+function lazyKey(mod, file) {
+  if (!mod.startsWith(".")) return mod;
+  const posixFile = toPosix(file);
+  const at = posixFile.lastIndexOf("/@oclif/core/lib/");
+  const dir = posix.dirname(at >= 0 ? posixFile.slice(at + "/@oclif/core/lib/".length) : posixFile);
+  return `./${posix.normalize(posix.join(dir, mod)).replace(/\/index$/, "")}`;
+}
+
 export function lazyOclifRequire(source, file, lazy = LAZY_OCLIF_REQUIRES) {
   const found = [];
-  const out = source.replace(
-    /^const (\w+) = (__importDefault\()?require\("([^"]+)"\)\)?;$/gm,
-    (line, name, importDefault, mod) => {
-      if (!lazy.includes(mod)) return line;
-      if ((importDefault !== undefined) !== line.endsWith("));")) return line;
-      // Every other use must be inside a function (indented): a top-level one would load it anyway.
-      const uses = source.split("\n").filter((l) => l !== line && new RegExp(`\\b${name}\\b`).test(l));
-      const topLevel = uses.filter((l) => !/^\s/.test(l));
-      if (topLevel.length > 0)
-        throw new Error(`${file}: ${name} (${mod}) is used at the top level: ${topLevel[0]}`);
-      found.push(mod);
-      return importDefault
-        ? `const ${name} = { get default() { return __importDefault(require("${mod}")).default; } };`
-        : `const ${name} = new Proxy({}, { get: (_, key) => require("${mod}")[key] });`;
-    },
-  );
+  const lines = source.split("\n");
+  /** Whether every other use of `name` is inside a function, or a re-export's getter. */
+  const checkUses = (name, mod, line) => {
+    const reexport = new RegExp(
+      `^Object\\.defineProperty\\(exports, "\\w+", \\{ enumerable: true, get: function \\(\\) \\{ return ${name}\\.\\w+; \\} \\}\\);$`,
+    );
+    const uses = lines.filter((l) => l !== line && new RegExp(`\\b${name}\\b`).test(l));
+    // Every other use must be inside a function (indented): a top-level one would load it anyway.
+    const topLevel = uses.filter((l) => !/^\s/.test(l) && !reexport.test(l));
+    if (topLevel.length > 0)
+      throw new Error(`${file}: ${name} (${mod}) is used at the top level: ${topLevel[0]}`);
+  };
+  const out = source
+    .replace(
+      /^(const|var) (\w+) = (__importDefault\()?require\("([^"]+)"\)\)?;$/gm,
+      (line, _kind, name, importDefault, mod) => {
+        if (!lazy.includes(lazyKey(mod, file))) return line;
+        if ((importDefault !== undefined) !== line.endsWith("));")) return line;
+        checkUses(name, mod, line);
+        found.push(lazyKey(mod, file));
+        return importDefault
+          ? `const ${name} = { get default() { return __importDefault(require("${mod}")).default; } };`
+          : `const ${name} = new Proxy({}, { get: (_, key) => require("${mod}")[key] });`;
+      },
+    )
+    .replace(/^exports\.(\w+) = __importStar\(require\("([^"]+)"\)\);$/gm, (line, name, mod) => {
+      if (!lazy.includes(lazyKey(mod, file))) return line;
+      found.push(lazyKey(mod, file));
+      return `Object.defineProperty(exports, "${name}", { enumerable: true, get: () => __importStar(require("${mod}")) });`;
+    });
   return { code: out, found };
 }
 

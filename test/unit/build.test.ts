@@ -352,6 +352,59 @@ describe("oclif's dependencies required on first use (scripts/bundle.mjs)", () =
     expect(loads).toEqual(["./util", "ejs", "tinyglobby"]);
   });
 
+  it("names @oclif/core's own modules from lib/, and defers their re-exports too", async () => {
+    const { lazyOclifRequire } = await lazy();
+    const file = "/x/node_modules/@oclif/core/lib/help/index.js";
+    const help = [
+      '"use strict";',
+      'const command_1 = require("./command");',
+      'const root_1 = __importDefault(require("./root"));',
+      'const util_1 = require("../util/util");',
+      'var command_2 = require("./command");',
+      'Object.defineProperty(exports, "CommandHelp", { enumerable: true, get: function () { return command_2.CommandHelp; } });',
+      'exports.Loader = __importStar(require("../module-loader"));',
+      "function show() {",
+      "    return [new command_1.CommandHelp().id, root_1.default.id, util_1.id];",
+      "}",
+      "exports.show = show;",
+    ].join("\n");
+    const list = ["./help/command", "./help/root", "./module-loader"];
+    const { code, found } = lazyOclifRequire(help, file, list);
+    expect(found.sort()).toEqual(["./help/command", "./help/command", "./help/root", "./module-loader"]);
+    const loads: string[] = [];
+    const modules: Record<string, unknown> = {
+      "./command": {
+        __esModule: true,
+        CommandHelp: class {
+          id = "command";
+        },
+      },
+      "./root": { id: "root" },
+      "../util/util": { id: "util" },
+      "../module-loader": { __esModule: true, load: () => "loaded" },
+    };
+    const fakeRequire = (m: string) => {
+      loads.push(m);
+      return modules[m];
+    };
+    const importDefault = (m: { __esModule?: boolean }) => (m?.__esModule ? m : { default: m });
+    const importStar = (m: { __esModule?: boolean }) => (m?.__esModule ? m : { default: m, ...m });
+    const exports: Record<string, unknown> = {};
+    new Function("require", "__importDefault", "__importStar", "exports", code)(
+      fakeRequire,
+      importDefault,
+      importStar,
+      exports,
+    );
+    // Evaluating the module loaded only what is not listed.
+    expect(loads).toEqual(["../util/util"]);
+    expect((exports.show as () => string[])()).toEqual(["command", "root", "util"]);
+    expect(Object.keys(exports)).toEqual(["CommandHelp", "Loader", "show"]);
+    expect((exports.Loader as { load: () => string }).load()).toBe("loaded");
+    expect(typeof exports.CommandHelp).toBe("function");
+    expect([...new Set(loads)].sort()).toEqual(["../module-loader", "../util/util", "./command", "./root"]);
+  });
+
   it("refuses a module used at the top level (it would load at once anyway)", async () => {
     const { lazyOclifRequire } = await lazy();
     const topLevel = `${source}\nconst T = ejs_1.default.compile("x");`;
