@@ -641,6 +641,7 @@ async function buildTarget(
   const output = join(out, binaryName(target));
   mkdirSync(out, { recursive: true });
   // Twice at most: the second time with the code caches moved onto 8-byte boundaries.
+  let built;
   for (let attempt = 1; ; attempt++) {
     for (const c of Object.values(caches)) writeFileSync(c.file, cacheAsset(c.cache, c.start));
     // With the binary's own flags, so that the main script's code cache (useCodeCache) is valid.
@@ -649,16 +650,16 @@ async function buildTarget(
       stdio: "inherit",
     });
     await injectBlob(output, { target, node, blob, format });
-    const built = readFileSync(output);
-    const misaligned = Object.values(caches).filter((c) => {
-      const aligned = alignedCacheStart(built, readFileSync(c.file));
-      c.start = aligned.start;
-      return aligned.offset % 8 !== 0;
-    });
-    if (misaligned.length === 0) break;
+    built = readFileSync(output);
+    let aligned = true;
+    for (const c of Object.values(caches)) {
+      const found = alignedCacheStart(built, cacheAsset(c.cache, c.start));
+      if (found.offset % 8 !== 0) aligned = false;
+      c.start = found.start;
+    }
+    if (aligned) break;
     if (attempt === 2) throw new Error(`${output}: could not align the code caches`);
   }
-  const built = readFileSync(output);
   const actualFormat = binaryFormat(built);
   if (actualFormat !== format)
     throw new Error(`${output}: expected a ${format} binary, found ${actualFormat}`);

@@ -12,8 +12,8 @@
 // scripts/build-binary.mjs's SEA_EXEC_ARGV, which the training uses too.
 //
 // Outside a binary (build time only) it runs GIGAREELS_SEA_BUNDLE (and launch.cjs beside it) from
-// disk with each argv of the JSON list GIGAREELS_TRAIN_ARGS in turn, then writes the cache to
-// GIGAREELS_TRAIN_CODE_CACHE.
+// disk with each entry of the JSON list GIGAREELS_TRAIN_ARGS in turn (an argv, or { argv, env }),
+// then writes the cache to GIGAREELS_TRAIN_CODE_CACHE.
 "use strict";
 const vm = require("node:vm");
 const sea = require("node:sea");
